@@ -1,0 +1,16 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+from .launch import (
+    add_common_args,
+    load_config,
+    set_metric_out_dirs,
+    setup_amp,
+    setup_launcher,
+)
+
+__all__ = [
+    'add_common_args',
+    'load_config',
+    'set_metric_out_dirs',
+    'setup_amp',
+    'setup_launcher',
+]

@@ -1,0 +1,112 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+"""What ``tools/train.py`` and ``tools/test.py`` share: config set-up."""
+
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.logging import print_log
+
+from ..utils import adapt_cfg_to_cpu_distributed, init_cpu_distributed
+
+
+def add_common_args(parser) -> None:
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, xxx=yyy format (e.g. '
+        'train_dataloader.dataset.data_root=data/rafdb)',
+    )
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher',
+    )
+    # torchrun passes LOCAL_RANK in the environment; older launchers pass it
+    # as an argument.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(args) -> Config:
+    """Load the config, apply ``--cfg-options`` and ``--work-dir``."""
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join(
+            './work_dirs', osp.splitext(osp.basename(args.config))[0]
+        )
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return cfg
+
+
+def setup_launcher(cfg: Config) -> None:
+    """DDP without a GPU: gloo process group and a CPU model wrapper."""
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return
+    if cfg.launcher != 'pytorch':
+        raise RuntimeError(
+            f'--launcher {cfg.launcher} needs GPUs; on a CPU-only machine use '
+            '--launcher pytorch (tools/dist_train.sh)'
+        )
+    adapt_cfg_to_cpu_distributed(cfg)
+    timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
+    init_cpu_distributed(timeout)
+
+
+def setup_amp(cfg: Config) -> None:
+    """``--amp``: fp16 AMP with loss scaling on GPU, bf16 autocast on CPU."""
+    optim_wrapper = cfg.optim_wrapper
+    wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper_type not in (
+        'OptimWrapper',
+        'AmpOptimWrapper',
+        'AutocastOptimWrapper',
+    ):
+        print_log(
+            f'--amp: optim_wrapper type {wrapper_type!r} is kept as it is',
+            logger='current',
+        )
+        return
+    if torch.cuda.is_available():
+        optim_wrapper.type = 'AmpOptimWrapper'
+        optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        optim_wrapper.type = 'AutocastOptimWrapper'
+        optim_wrapper.pop('loss_scale', None)
+        optim_wrapper.setdefault('dtype', 'bfloat16')
+
+
+def _evaluators(cfg: Config):
+    for key in ('val_evaluator', 'test_evaluator'):
+        ev = cfg.get(key)
+        if ev is None:
+            continue
+        metrics = ev.get('metrics', ev) if isinstance(ev, dict) else ev
+        if isinstance(metrics, (dict, ConfigDict)):
+            metrics = [metrics]
+        for metric in metrics:
+            yield key, metric
+
+
+def set_metric_out_dirs(cfg: Config, out_dir: Optional[str] = None) -> None:
+    """Point FERMetric's ``out_dir`` (confusion-matrix PNG) at the work dir."""
+    for key, metric in _evaluators(cfg):
+        if (
+            isinstance(metric, dict)
+            and metric.get('type') in ('FERMetric', 'fer_mm.FERMetric')
+            and not metric.get('out_dir')
+        ):
+            sub = 'val' if key == 'val_evaluator' else 'test'
+            metric['out_dir'] = osp.join(out_dir or cfg.work_dir, sub)

@@ -1,0 +1,2 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+from .metrics import *  # noqa: F401,F403

@@ -1,0 +1,19 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+from .checkpoint import (
+    UnsafeCheckpointError,
+    checkpoint_safe_globals,
+    load_checkpoint_file,
+    register_checkpoint_loader,
+)
+from .dist import adapt_cfg_to_cpu_distributed, init_cpu_distributed
+from .setup_env import register_all_modules
+
+__all__ = [
+    'UnsafeCheckpointError',
+    'checkpoint_safe_globals',
+    'load_checkpoint_file',
+    'register_checkpoint_loader',
+    'adapt_cfg_to_cpu_distributed',
+    'init_cpu_distributed',
+    'register_all_modules',
+]

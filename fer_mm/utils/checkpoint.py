@@ -1,0 +1,122 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+"""Weights-only checkpoint loading for mmengine checkpoints.
+
+torch >= 2.6 loads checkpoints with ``weights_only=True``: the unpickler only
+builds tensors, containers and an allow-list of globals, so a crafted file
+cannot run code. An mmengine checkpoint (``epoch_N.pth``) also carries the
+message hub (numpy arrays and :class:`~mmengine.logging.HistoryBuffer` objects
+whose statistics methods are pickled through ``getattr``), which the default
+allow-list refuses, so ``--resume`` fails.
+
+fer_mm keeps weights-only loading on and widens the allow-list *only while an
+mmengine checkpoint is loaded*, with exactly the globals such a file needs.
+``getattr`` is not allowed as such: it is replaced by a version that can only
+fetch a public statistics method of a ``HistoryBuffer``.
+
+:func:`register_checkpoint_loader` installs :func:`load_checkpoint_file` as
+mmengine's loader for local paths, which is what ``load_from``, ``resume``
+and :func:`mmengine.runner.load_checkpoint` go through.
+"""
+
+import os.path as osp
+import pickle
+from typing import Any, List, Optional
+
+import numpy as np
+import torch
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    """A checkpoint needs more than weights-only unpickling allows."""
+
+
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` restricted to HistoryBuffer statistics methods."""
+    is_buffer = obj is HistoryBuffer or isinstance(obj, HistoryBuffer)
+    if (
+        not is_buffer
+        or name.startswith('_')
+        or not callable(getattr(HistoryBuffer, name, None))
+    ):
+        raise UnsafeCheckpointError(
+            f'getattr({type(obj).__name__}, {name!r}) is not allowed in a '
+            'weights-only checkpoint (only HistoryBuffer statistics methods '
+            'are)'
+        )
+    return getattr(obj, name)
+
+
+def _numpy_globals() -> List[Any]:
+    multiarray = np.core.multiarray
+    allowed = [
+        np.ndarray,
+        np.dtype,
+        multiarray._reconstruct,
+        multiarray.scalar,
+    ]
+    # numpy >= 1.25 pickles dtypes through their DType classes.
+    for code in '?bBhHiIlLqQefdgFDG':
+        allowed.append(type(np.dtype(code)))
+    return allowed
+
+
+def checkpoint_safe_globals() -> List[Any]:
+    """Globals an mmengine checkpoint needs beyond torch's allow-list."""
+    return _numpy_globals() + [
+        HistoryBuffer,
+        (_history_buffer_getattr, 'builtins.getattr'),
+    ]
+
+
+def load_checkpoint_file(
+    filename: str, map_location: Optional[Any] = None
+) -> Any:
+    """Load a local checkpoint with weights-only unpickling.
+
+    Args:
+        filename (str): Path of the checkpoint.
+        map_location (optional): Same as :func:`torch.load`.
+
+    Returns:
+        The unpickled checkpoint (usually a dict).
+
+    Raises:
+        FileNotFoundError: ``filename`` does not exist.
+        UnsafeCheckpointError: The file needs globals outside the allow-list
+            (it would run or build arbitrary objects when unpickled).
+    """
+    filename = osp.expanduser(filename)
+    if not osp.isfile(filename):
+        raise FileNotFoundError(f'checkpoint not found: {filename}')
+    with torch.serialization.safe_globals(checkpoint_safe_globals()):
+        try:
+            return torch.load(
+                filename, map_location=map_location, weights_only=True
+            )
+        except pickle.UnpicklingError as err:
+            lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+            reason = next(
+                (
+                    ln
+                    for ln in lines
+                    if 'GLOBAL' in ln
+                    or 'not allowed' in ln
+                    or 'Unsupported' in ln
+                ),
+                lines[-1] if lines else 'unknown reason',
+            )
+            raise UnsafeCheckpointError(
+                f'Refusing to load checkpoint {filename}: it is not a plain '
+                f'weights file: {reason}. fer_mm loads checkpoints '
+                'weights-only so that a crafted file cannot run code; if you '
+                'trust this file, re-save its state_dict with plain tensors.'
+            ) from None
+
+
+def register_checkpoint_loader() -> None:
+    """Make :func:`load_checkpoint_file` mmengine's loader for local files."""
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_checkpoint_file, force=True
+    )

@@ -1,0 +1,31 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+import os
+import os.path as osp
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+
+@pytest.fixture(scope='session')
+def synthetic_rafdb(tmp_path_factory):
+    """A small synthetic set in the RAF-DB layout (245 train / 63 test)."""
+    from fer_mm.datasets.synthetic import generate_rafdb
+
+    root = str(tmp_path_factory.mktemp('synthetic_rafdb'))
+    generate_rafdb(root, scale=0.02, seed=0, num_workers=2, progress=False)
+    return root
+
+
+@pytest.fixture(scope='session')
+def repo_root():
+    return REPO
+
+
+def pytest_configure(config):
+    # Keep subprocesses (tools/*.py) on the environment's interpreter and
+    # away from oversubscribing the cores.
+    os.environ.setdefault('OMP_NUM_THREADS', '2')

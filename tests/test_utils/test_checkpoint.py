@@ -1,0 +1,96 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+import os
+import os.path as osp
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner import CheckpointLoader, load_checkpoint
+
+import fer_mm  # noqa: F401
+from fer_mm.utils import UnsafeCheckpointError, load_checkpoint_file
+
+
+class _RunsCode:
+    """Unpickling this would create a marker file (a harmless 'payload')."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, 'w'))
+
+
+class _Getattr:
+    def __init__(self, target, name):
+        self.target, self.name = target, name
+
+    def __reduce__(self):
+        return (getattr, (self.target, self.name))
+
+
+def test_mmengine_style_checkpoint_loads(tmp_path):
+    buf = HistoryBuffer()
+    buf.update(1.5)
+    buf.update(2.5)
+    ckpt = dict(
+        state_dict={'w': torch.arange(3.0)},
+        message_hub=dict(log_scalars={'train/loss': buf}),
+        meta=dict(seed=np.int64(3), arr=np.arange(4, dtype=np.float32)),
+    )
+    path = str(tmp_path / 'epoch_1.pth')
+    torch.save(ckpt, path)
+    loaded = load_checkpoint_file(path)
+    assert torch.equal(loaded['state_dict']['w'], torch.arange(3.0))
+    assert loaded['message_hub']['log_scalars']['train/loss'].mean() == 2.0
+    assert loaded['meta']['arr'].tolist() == [0, 1, 2, 3]
+    # The same file through mmengine's own entry point.
+    model = torch.nn.Module()
+    model.w = torch.nn.Parameter(torch.zeros(3))
+    load_checkpoint(model, path)
+    assert torch.equal(model.w.data, torch.arange(3.0))
+
+
+def test_crafted_checkpoint_is_refused_and_code_not_run(tmp_path):
+    marker = str(tmp_path / 'pwned')
+    path = str(tmp_path / 'evil.pth')
+    torch.save(
+        {'state_dict': {'w': torch.ones(1)}, 'x': _RunsCode(marker)}, path
+    )
+    with pytest.raises(
+        UnsafeCheckpointError, match=r'Refusing to load checkpoint .*evil.pth'
+    ):
+        load_checkpoint_file(path)
+    assert not osp.exists(marker)
+    # mmengine's loader for local paths is fer_mm's.
+    with pytest.raises(UnsafeCheckpointError):
+        CheckpointLoader.load_checkpoint(path)
+    assert not osp.exists(marker)
+    # Sanity check that the payload is real when unpickled unsafely.
+    torch.load(path, weights_only=False)
+    assert osp.exists(marker)
+
+
+def test_getattr_is_restricted(tmp_path):
+    ok = str(tmp_path / 'ok.pth')
+    torch.save({'m': _Getattr(HistoryBuffer, 'mean')}, ok)
+    assert load_checkpoint_file(ok)['m'] == HistoryBuffer.mean
+    for target, name in (
+        (HistoryBuffer, '__init__'),
+        (os, 'getcwd'),
+        (np, 'load'),
+    ):
+        path = str(tmp_path / f'bad_{name}.pth')
+        try:
+            torch.save({'m': _Getattr(target, name)}, path)
+        except (TypeError, pickle.PicklingError):
+            continue  # modules cannot be pickled by torch.save
+        with pytest.raises(UnsafeCheckpointError):
+            load_checkpoint_file(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nothing.pth'):
+        load_checkpoint_file(str(tmp_path / 'nothing.pth'))

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+# Usage: tools/dist_train.sh CONFIG NUM_PROCS [train.py args...]
+# One process per GPU (NCCL); without a GPU, NUM_PROCS CPU processes (gloo).
+# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT.
+set -euo pipefail
+CONFIG=$1
+NPROCS=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
+PYTHON=${PYTHON:-python}
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+PYTHONPATH="$HERE/..${PYTHONPATH:+:$PYTHONPATH}" \
+"$PYTHON" -m torch.distributed.run \
+    --nnodes="$NNODES" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$NPROCS" \
+    --master_port="$PORT" \
+    "$HERE/train.py" "$CONFIG" --launcher pytorch "${@:3}"

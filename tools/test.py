@@ -1,0 +1,66 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+"""Evaluate a checkpoint (the OpenMMLab command line).
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out FILE.pkl]
+        [--cfg-options k=v ...] [--launcher none|pytorch]
+
+Metrics are printed and, for FERMetric, a confusion-matrix PNG and a JSON of
+every value are written under ``<work-dir>/test/``.
+"""
+
+import argparse
+import os.path as osp
+
+import fer_mm  # noqa: F401  (registers fer_mm, weights-only checkpoint loader)
+from fer_mm.apis import (
+    add_common_args,
+    load_config,
+    set_metric_out_dirs,
+    setup_launcher,
+)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test a fer_mm model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        '--out',
+        help='dump every prediction (scores, labels) to this pickle file',
+    )
+    parser.add_argument(
+        '--amp', action='store_true', help='evaluate under autocast'
+    )
+    add_common_args(parser)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    cfg = load_config(args)
+    cfg.load_from = args.checkpoint
+    if args.amp:
+        cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
+    set_metric_out_dirs(cfg)
+    setup_launcher(cfg)
+
+    from mmengine.evaluator import DumpResults
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    runner = (
+        RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    )
+    if args.out:
+        if not args.out.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'--out must be a .pkl file, got {args.out}')
+        runner.test_evaluator.metrics.append(
+            DumpResults(out_file_path=args.out)
+        )
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,81 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+"""Train a model from a config (the OpenMMLab command line).
+
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|CKPT]]
+        [--amp] [--cfg-options k=v ...] [--launcher none|pytorch]
+
+Multi-process (DDP) training: ``tools/dist_train.sh CONFIG NUM_PROCS``; on a
+machine without a GPU it runs on the gloo backend.
+"""
+
+import argparse
+
+import fer_mm  # noqa: F401  (registers fer_mm, weights-only checkpoint loader)
+from fer_mm.apis import (
+    add_common_args,
+    load_config,
+    set_metric_out_dirs,
+    setup_amp,
+    setup_launcher,
+)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a fer_mm model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from a checkpoint; without a value, from the latest '
+        'checkpoint in the work dir',
+    )
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: fp16 AMP on GPU, bf16 autocast on CPU',
+    )
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the learning rate with the total batch size',
+    )
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='skip validation during training',
+    )
+    add_common_args(parser)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = load_config(args)
+    if args.amp:
+        setup_amp(cfg)
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        cfg.resume = True
+        cfg.load_from = args.resume
+    if args.auto_scale_lr:
+        cfg.setdefault('auto_scale_lr', {})['enable'] = True
+    if args.no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    set_metric_out_dirs(cfg)
+    setup_launcher(cfg)
+
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    runner = (
+        RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+    )
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
