@@ -1,5 +1,6 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 """Every shipped config loads, imports fer_mm, and is indexed for the zoo."""
+
 import glob
 import os.path as osp
 
@@ -9,8 +10,10 @@ from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
-    if '_base_' not in p)
+    p
+    for p in glob.glob(osp.join(REPO, 'configs', '*', '*.py'))
+    if '_base_' not in p
+)
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
