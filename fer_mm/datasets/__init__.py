@@ -1,14 +1,45 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+from .affwild2 import AffWild2
+from .base_fer import FERDataset
 from .categories import (
+    AFFECTNET_CATEGORIES,
+    AFFWILD2_CATEGORIES,
     CANONICAL_EXPRESSIONS,
+    FER2013_CATEGORIES,
+    FERPLUS_CATEGORIES,
+    LSD_CATEGORIES,
     RAFDB_CATEGORIES,
     RAFDB_COMPOUND_CATEGORIES,
+    canonical_name,
+    label_mapping,
+    remap_labels,
 )
+from .fer2013 import FER2013, FERPlus
+from .landmarks import load_landmarks, write_landmarks
+from .lsd import ABAW4LSD
 from .rafdb import RAFDB
+from .samplers import ClassBalancedSampler, VideoRefinementSampler
 
 __all__ = [
     'CANONICAL_EXPRESSIONS',
     'RAFDB_CATEGORIES',
     'RAFDB_COMPOUND_CATEGORIES',
     'RAFDB',
+    'AffWild2',
+    'FERDataset',
+    'FER2013',
+    'FERPlus',
+    'AFFECTNET_CATEGORIES',
+    'AFFWILD2_CATEGORIES',
+    'FER2013_CATEGORIES',
+    'FERPLUS_CATEGORIES',
+    'LSD_CATEGORIES',
+    'canonical_name',
+    'label_mapping',
+    'remap_labels',
+    'load_landmarks',
+    'write_landmarks',
+    'ABAW4LSD',
+    'ClassBalancedSampler',
+    'VideoRefinementSampler',
 ]

@@ -3,14 +3,14 @@ import os
 import os.path as osp
 from typing import List
 
-from mmpretrain.datasets import BaseDataset
 from mmpretrain.registry import DATASETS
 
+from .base_fer import FERDataset
 from .categories import RAFDB_CATEGORIES, RAFDB_COMPOUND_CATEGORIES
 
 
 @DATASETS.register_module()
-class RAFDB(BaseDataset):
+class RAFDB(FERDataset):
     """The Real-world Affective Faces Database (RAF-DB).
 
     Paper: `Reliable Crowdsourcing and Deep Locality-Preserving Learning for
@@ -41,7 +41,8 @@ class RAFDB(BaseDataset):
         check_files (bool): Verify at load time that every listed image
             exists, so a damaged tree fails at start-up with the missing file
             named. Defaults to True.
-        **kwargs: Other arguments of :class:`mmpretrain.datasets.BaseDataset`
+        **kwargs: Other arguments of :class:`fer_mm.datasets.FERDataset`
+            (``target_classes``) and :class:`mmpretrain.datasets.BaseDataset`
             (``pipeline``, ``test_mode``, ``indices`` ...).
 
     Examples:

@@ -1,17 +1,29 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
-"""Generate the built-in synthetic FER set.
+"""Generate the built-in synthetic FER set in a real dataset's layout.
 
     python tools/misc/generate_synthetic.py data/synthetic_rafdb --scale 0.25
+    python tools/misc/generate_synthetic.py data/synthetic_affwild2 --layout affwild2
+    python tools/misc/generate_synthetic.py data/synthetic_lsd --layout lsd
+    python tools/misc/generate_synthetic.py data/synthetic_fer2013 --layout fer2013
 
-Writes the RAF-DB basic layout (list file + aligned 100x100 JPEGs) with
-RAF-DB's long-tailed class proportions; deterministic for a given seed.
-A second run with the same settings finds the tree complete and returns.
+Layouts: ``rafdb`` (list file, aligned 100x100 JPEGs, 68-point landmarks,
+RAF-DB's long-tailed proportions), ``affwild2`` (videos with a fixed identity
+and changing expressions, per-video annotation files with the header, -1 and
+missing frames, two frame roots, a _left/_right pair), ``lsd`` (ABAW4-LSD
+class folders, ANGER misspelled as released) and ``fer2013`` (the CSV).
+Deterministic for a given seed; ``--scale`` is relative to the real set
+(for affwild2, ``--videos`` sets the size).
 """
 
 import argparse
 import time
 
-from fer_mm.datasets.synthetic import generate_rafdb
+from fer_mm.datasets.synthetic import (
+    generate_affwild2,
+    generate_fer2013,
+    generate_lsd,
+    generate_rafdb,
+)
 
 
 def parse_args():
@@ -20,14 +32,18 @@ def parse_args():
     parser.add_argument(
         '--layout',
         default='rafdb',
-        choices=['rafdb'],
+        choices=['rafdb', 'affwild2', 'lsd', 'fer2013'],
         help='on-disk layout to write',
     )
     parser.add_argument(
         '--scale',
         type=float,
-        default=1.0,
-        help='size relative to RAF-DB (12,271 train / 3,068 test)',
+        default=None,
+        help='size relative to the real set (default: rafdb 1.0, lsd '
+        '0.005, fer2013 0.05)',
+    )
+    parser.add_argument(
+        '--videos', type=int, default=12, help='affwild2: number of videos'
     )
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
@@ -43,12 +59,31 @@ def parse_args():
 def main():
     args = parse_args()
     t0 = time.perf_counter()
+    common = dict(seed=args.seed, num_workers=args.workers)
+    if args.layout == 'affwild2':
+        meta = generate_affwild2(
+            args.out_dir, num_videos=args.videos, **common
+        )
+        usable = sum(v['usable'] for v in meta['videos'].values())
+        print(
+            f'{args.out_dir}: {len(meta["videos"])} videos, {usable} '
+            f'usable frames ({time.perf_counter() - t0:.1f} s)'
+        )
+        return
+    if args.layout in ('lsd', 'fer2013'):
+        fn = generate_lsd if args.layout == 'lsd' else generate_fer2013
+        kwargs = {} if args.scale is None else dict(scale=args.scale)
+        meta = fn(args.out_dir, **kwargs, **common)
+        print(
+            f'{args.out_dir}: {meta["counts"]} '
+            f'({time.perf_counter() - t0:.1f} s)'
+        )
+        return
     meta = generate_rafdb(
         args.out_dir,
-        scale=args.scale,
-        seed=args.seed,
+        scale=1.0 if args.scale is None else args.scale,
         label_noise=args.label_noise,
-        num_workers=args.workers,
+        **common,
     )
     counts = meta['counts']
     print(

@@ -12,7 +12,7 @@ Everything random is drawn from one ``numpy.random.Generator`` that the caller
 seeds per sample, which makes a sample a pure function of ``(seed, index)``.
 """
 
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -386,12 +386,52 @@ def render_face(
     """
     idt = _identity(rng)
     expr = expression_vector(label, rng.uniform(*intensity_range), rng)
+    return render_frame(idt, expr, _background(rng), rng)
+
+
+def random_identity(rng: np.random.Generator) -> Dict:
+    """A random identity (skin, face shape, feature placement, hair)."""
+    return _identity(rng)
+
+
+def random_background(rng: np.random.Generator) -> np.ndarray:
+    """A random cluttered 100x100 background."""
+    return _background(rng)
+
+
+def render_frame(
+    idt: Dict,
+    expr: np.ndarray,
+    background: np.ndarray,
+    rng: np.random.Generator,
+    pose: Optional[Tuple[float, float, float, float]] = None,
+    light: Optional[Tuple[float, float, float]] = None,
+    occluder: bool = True,
+) -> Tuple[np.ndarray, np.ndarray]:
+    """Draw a face with given identity and expression on a background.
+
+    Args:
+        idt (dict): Identity from :func:`random_identity`.
+        expr (np.ndarray): Expression vector (:data:`EXPRESSION_PARAMS`).
+        background (np.ndarray): 100x100x3 uint8 background (not modified).
+        rng (numpy.random.Generator): Draws whatever is not given.
+        pose (tuple, optional): (roll degrees, scale, dx, dy). Defaults to
+            a random pose.
+        light (tuple, optional): (direction radians, strength, gain).
+            Defaults to random lighting.
+        occluder (bool): Allow a random occluder (12% of faces). Defaults to
+            True.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: Image and 68 landmarks, as
+        :func:`render_face`.
+    """
     pts = face_landmarks(idt, expr)
-    img = _background(rng)
+    img = background.copy()
     _draw_face(img, idt, expr, pts, rng)
 
     # Occluder (hand, glasses, microphone ...) on some faces.
-    if rng.random() < 0.12:
+    if occluder and rng.random() < 0.12:
         color = tuple(float(v) for v in rng.uniform(0, 255, 3))
         c = rng.uniform(20, 80, 2)
         cv2.ellipse(
@@ -408,10 +448,13 @@ def render_face(
         )
 
     # Head pose: roll, scale and shift about the face centre.
-    angle = rng.uniform(-25, 25)
-    scale = rng.uniform(0.85, 1.15)
+    if pose is None:
+        angle, scale = rng.uniform(-25, 25), rng.uniform(0.85, 1.15)
+        shift = rng.uniform(-6, 6, 2)
+    else:
+        angle, scale, shift = pose[0], pose[1], np.asarray(pose[2:4])
     mat = cv2.getRotationMatrix2D((idt['cx'], idt['cy']), angle, scale)
-    mat[:, 2] += rng.uniform(-6, 6, 2)
+    mat[:, 2] += shift
     img = cv2.warpAffine(
         img,
         mat,
@@ -423,11 +466,16 @@ def render_face(
 
     # Lighting: a directional gain field and global contrast.
     gy, gx = np.mgrid[0:IMG_SIZE, 0:IMG_SIZE] / IMG_SIZE - 0.5
-    theta = rng.uniform(0, 2 * np.pi)
-    gain = 1.0 + rng.uniform(0, 0.6) * (
-        np.cos(theta) * gx + np.sin(theta) * gy
+    if light is None:
+        theta = rng.uniform(0, 2 * np.pi)
+        strength = rng.uniform(0, 0.6)
+        gain_factor = None
+    else:
+        theta, strength, gain_factor = light
+    gain = 1.0 + strength * (np.cos(theta) * gx + np.sin(theta) * gy)
+    gain = gain * (
+        rng.uniform(0.75, 1.2) if gain_factor is None else gain_factor
     )
-    gain = gain * rng.uniform(0.75, 1.2)
     out = img.astype(np.float32) * gain[..., None].astype(np.float32)
     out += rng.normal(0, rng.uniform(0, 6), out.shape).astype(np.float32)
     sigma = rng.uniform(0, 1.1)

@@ -16,9 +16,10 @@ from ..categories import (
     RAFDB_TEST_COUNTS,
     RAFDB_TRAIN_COUNTS,
 )
+from ..landmarks import write_landmarks
 from .face_renderer import render_face
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 _SPLIT_CODES = {'train': 0, 'test': 1}
 META_FILE = 'fer_mm_synthetic.json'
 
@@ -79,9 +80,9 @@ def _file_name(split: str, index: int) -> str:
     )
 
 
-def _write_one(args) -> Tuple[str, int]:
+def _write_one(args) -> Tuple[str, int, np.ndarray]:
     root, seed, split, index, label, label_noise = args
-    img, _, written, quality = render_sample(
+    img, landmarks, written, quality = render_sample(
         seed, split, index, label, label_noise
     )
     name = _file_name(split, index)
@@ -90,7 +91,7 @@ def _write_one(args) -> Tuple[str, int]:
     )
     if not cv2.imwrite(out, img, [cv2.IMWRITE_JPEG_QUALITY, quality]):
         raise OSError(f'could not write {out}')
-    return name, written
+    return name, written, landmarks
 
 
 def generate_rafdb(
@@ -107,6 +108,7 @@ def generate_rafdb(
 
         basic/
         ├── EmoLabel/list_patition_label.txt   # "train_00001.jpg 4", labels 1..7
+        ├── Annotation/landmarks_68.txt        # "<image> x1 y1 ... x68 y68"
         └── Image/aligned/train_00001_aligned.jpg ... test_0001_aligned.jpg
         fer_mm_synthetic.json                  # generator settings and counts
 
@@ -177,12 +179,18 @@ def generate_rafdb(
         out_dir, 'basic', 'EmoLabel', 'list_patition_label.txt'
     )
     with open(list_file, 'w', encoding='utf-8') as f:
-        for name, label in results:
+        for name, label, _ in results:
             f.write(f'{name} {label + 1}\n')
+    os.makedirs(osp.join(out_dir, 'basic', 'Annotation'), exist_ok=True)
+    write_landmarks(
+        osp.join(out_dir, 'basic', 'Annotation', 'landmarks_68.txt'),
+        [n.replace('.jpg', '_aligned.jpg') for n, _, _ in results],
+        [lm for _, _, lm in results],
+    )
     counts = {}
     for split in ('train', 'test'):
         hist = np.bincount(
-            [y for n, y in results if n.startswith(split)],
+            [y for n, y, _ in results if n.startswith(split)],
             minlength=len(RAFDB_CATEGORIES),
         )
         counts[split] = dict(zip(RAFDB_CATEGORIES, map(int, hist)))

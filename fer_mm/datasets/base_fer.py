@@ -1,0 +1,95 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+from typing import List, Optional, Sequence
+
+import numpy as np
+from mmengine.logging import MMLogger
+from mmpretrain.datasets import BaseDataset
+
+from .categories import label_mapping
+
+
+class FERDataset(BaseDataset):
+    """Base class of fer_mm's expression datasets: explicit class mapping.
+
+    A subclass reads labels in its dataset's native order
+    (``METAINFO['classes']``). With ``target_classes`` the labels are mapped
+    *by canonical name* onto another vocabulary (e.g. LSD's 6 classes onto
+    Aff-Wild2's 8 for cross-dataset evaluation); the dataset's ``classes``
+    become ``target_classes``. A sample whose class has no counterpart is an
+    error unless ``drop_unmapped=True``, in which case the dropped count per
+    class is logged. Soft labels (``gt_score``) are mapped column-wise; the
+    mass of unmapped classes is removed and the rest renormalised.
+
+    Args:
+        target_classes (Sequence[str], optional): Vocabulary to map labels
+            onto. Defaults to None (native classes).
+        drop_unmapped (bool): Drop samples whose class is not in
+            ``target_classes`` instead of raising. Defaults to False.
+        **kwargs: Arguments of :class:`mmpretrain.datasets.BaseDataset`.
+    """
+
+    def __init__(
+        self,
+        *args,
+        target_classes: Optional[Sequence[str]] = None,
+        drop_unmapped: bool = False,
+        **kwargs,
+    ):
+        self.native_classes = tuple(
+            (kwargs.get('metainfo') or {}).get('classes')
+            or self.METAINFO['classes']
+        )
+        self.target_classes = (
+            tuple(target_classes) if target_classes is not None else None
+        )
+        self.drop_unmapped = drop_unmapped
+        if self.target_classes is not None:
+            self.label_map = label_mapping(
+                self.native_classes, self.target_classes
+            )
+            kwargs['metainfo'] = dict(
+                kwargs.get('metainfo') or {}, classes=self.target_classes
+            )
+        else:
+            self.label_map = None
+        super().__init__(*args, **kwargs)
+
+    def _unmapped(self, native_label: int, where: str) -> None:
+        raise ValueError(
+            f'{type(self).__name__}: class '
+            f'{self.native_classes[native_label]!r} ({where}) has no '
+            f'counterpart in target_classes {list(self.target_classes)}; '
+            'set drop_unmapped=True to drop such samples'
+        )
+
+    def filter_data(self) -> List[dict]:
+        """Map labels onto ``target_classes`` (see the class docstring)."""
+        data_list = super().filter_data()
+        if self.label_map is None:
+            return data_list
+        kept, dropped = [], {}
+        for info in data_list:
+            label = int(info['gt_label'])
+            new = int(self.label_map[label]) if label >= 0 else -1
+            if 'gt_score' in info:
+                score = np.asarray(info['gt_score'], dtype=np.float32)
+                new_score = np.zeros(len(self.target_classes), np.float32)
+                ok = self.label_map >= 0
+                np.add.at(new_score, self.label_map[ok], score[ok])
+                if new_score.sum() > 0:
+                    info['gt_score'] = new_score / new_score.sum()
+                    new = int(new_score.argmax())
+            if new < 0:
+                if not self.drop_unmapped:
+                    self._unmapped(label, info.get('img_path', ''))
+                name = self.native_classes[label]
+                dropped[name] = dropped.get(name, 0) + 1
+                continue
+            info['gt_label'] = new
+            kept.append(info)
+        if dropped:
+            MMLogger.get_current_instance().info(
+                f'{type(self).__name__}: dropped samples without a class in '
+                f'target_classes: {dropped}'
+            )
+        return kept

@@ -1,0 +1,152 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+import difflib
+import os
+import os.path as osp
+from typing import Dict, List
+
+from mmengine.logging import MMLogger
+from mmpretrain.registry import DATASETS
+
+from .base_fer import FERDataset
+from .categories import LSD_CATEGORIES
+
+_SPLITS = {
+    'train': 'training_set_synthetic_images',
+    'val': 'validation_set_real_images',
+}
+IMG_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
+
+
+def match_class_folder(
+    folder: str, classes=LSD_CATEGORIES, cutoff: float = 0.75
+) -> str:
+    """The class a (possibly misspelled) folder name stands for.
+
+    The released ABAW4-LSD ANGER folder is misspelled (``ANGERE``,
+    ``ANGRER``); names are matched case-insensitively by similarity.
+
+    Raises:
+        ValueError: No class is similar enough (``cutoff``), or two are.
+    """
+    name = folder.strip().lower()
+    scores = {
+        c: difflib.SequenceMatcher(None, name, c.lower()).ratio()
+        for c in classes
+    }
+    best = sorted(scores, key=scores.get, reverse=True)
+    if scores[best[0]] < cutoff or (
+        len(best) > 1 and scores[best[1]] == scores[best[0]]
+    ):
+        raise ValueError(
+            f'unknown class folder {folder!r}; expected one of '
+            f'{[c.upper() for c in classes]} (tolerating small '
+            'misspellings)'
+        )
+    return best[0]
+
+
+@DATASETS.register_module()
+class ABAW4LSD(FERDataset):
+    """ABAW4 Learning from Synthetic Data (6 expression classes).
+
+    Paper: `ABAW: Learning from Synthetic Data & Multi-Task Learning
+    Challenges <https://arxiv.org/abs/2207.01138>`_.
+
+    The expected directory tree (no annotation files; the folder is the
+    label)::
+
+        data_root/
+        ├── training_set_synthetic_images/
+        │   ├── ANGER/ (released as ANGERE or ANGRER)  DISGUST/  FEAR/
+        │   └── HAPPINESS/  SADNESS/  SURPRISE/   -> *.jpg
+        └── validation_set_real_images/<CLASS>/*.jpg
+
+    Folder names are matched to the classes tolerantly (case, small
+    misspellings), and the mapping used is logged. A folder that matches no
+    class is an error.
+
+    Args:
+        data_root (str): Root of the tree.
+        split (str): ``'train'`` (synthetic) or ``'val'`` (real), or a
+            folder name under ``data_root``. Defaults to ``'train'``.
+        **kwargs: Arguments of :class:`FERDataset` and mmpretrain's
+            ``BaseDataset``.
+
+    Examples:
+        >>> from fer_mm.datasets import ABAW4LSD
+        >>> ds = ABAW4LSD('data/abaw4_lsd', split='train')
+        >>> ds.folder_map
+        {'ANGRER': 'Anger', 'DISGUST': 'Disgust', ...}
+    """
+
+    METAINFO = {'classes': LSD_CATEGORIES}
+
+    def __init__(self, data_root: str, split: str = 'train', **kwargs):
+        self.split = split
+        self.folder_map: Dict[str, str] = {}
+        super().__init__(
+            ann_file='',
+            data_root=data_root,
+            data_prefix=_SPLITS.get(split, split),
+            **kwargs,
+        )
+
+    def load_data_list(self) -> List[dict]:
+        root = self.data_prefix['img_path']
+        if not osp.isdir(root):
+            raise FileNotFoundError(
+                f'ABAW4LSD: folder not found: {root} (expected '
+                f'<data_root>/{_SPLITS.get(self.split, self.split)}/<CLASS>/)'
+            )
+        folders = sorted(
+            d for d in os.listdir(root) if osp.isdir(osp.join(root, d))
+        )
+        mapping = {}
+        for folder in folders:
+            try:
+                mapping[folder] = match_class_folder(folder)
+            except ValueError as err:
+                raise ValueError(
+                    f'ABAW4LSD: {osp.join(root, folder)}: ' f'{err}'
+                ) from None
+        seen: Dict[str, str] = {}
+        for folder, cls in mapping.items():
+            if cls in seen:
+                raise ValueError(
+                    f'ABAW4LSD: folders {seen[cls]!r} and {folder!r} in {root}'
+                    f' both map to class {cls!r}'
+                )
+            seen[cls] = folder
+        self.folder_map = mapping
+        MMLogger.get_current_instance().info(
+            'ABAW4LSD: class folders '
+            + ', '.join(
+                f'{f} -> {c}' + ('' if f == c.upper() else ' (renamed)')
+                for f, c in mapping.items()
+            )
+        )
+        classes = list(self.native_classes)
+        data_list = []
+        for folder, cls in mapping.items():
+            label = classes.index(cls)
+            for name in sorted(os.listdir(osp.join(root, folder))):
+                if name.lower().endswith(IMG_EXTENSIONS):
+                    data_list.append(
+                        dict(
+                            img_path=osp.join(root, folder, name),
+                            gt_label=label,
+                        )
+                    )
+        if not data_list:
+            raise ValueError(
+                f'ABAW4LSD: no images ({IMG_EXTENSIONS}) under '
+                f'{root}/<CLASS>/'
+            )
+        return data_list
+
+    def extra_repr(self) -> List[str]:
+        return [
+            f'Root of dataset: \t{self.data_root}',
+            f'Split: \t{self.split}',
+            f'Class folders: \t{self.folder_map}',
+        ]
