@@ -12,7 +12,7 @@ import os
 # albumentations (imported by mmpretrain) checks PyPI for updates at import.
 os.environ.setdefault('NO_ALBUMENTATIONS_UPDATE', '1')
 
-from . import datasets, engine, evaluation  # noqa: F401
+from . import datasets, engine, evaluation, models  # noqa: F401
 from .utils import register_checkpoint_loader
 from .version import __version__
 

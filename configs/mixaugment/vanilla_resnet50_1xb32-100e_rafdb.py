@@ -1,0 +1,26 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+# The MixAugment study's baseline: ResNet-50, 100x100 RAF-DB, batch 32, Adam,
+# 100 epochs, no batch augment, no flip. The paper starts from ImageNet
+# weights: set `model.backbone.init_cfg = dict(type='Pretrained',
+# checkpoint='<local resnet50 ImageNet .pth>', prefix='backbone.')`
+# (nothing is downloaded at run time).
+_base_ = [
+    '../_base_/datasets/rafdb_100px_bs32.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(
+    type='FERClassifier',
+    backbone=dict(type='ResNet', depth=50, num_stages=4, out_indices=(3,)),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=7,
+        in_channels=2048,
+        loss=dict(type='CrossEntropyLoss'),
+    ),
+)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4))
+param_scheduler = []
+train_cfg = dict(by_epoch=True, max_epochs=100, val_interval=1)
+val_cfg = dict()
+test_cfg = dict()

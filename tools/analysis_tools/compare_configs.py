@@ -1,0 +1,128 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+"""Train + test several configs over several seeds; print mean +- std.
+
+    python tools/analysis_tools/compare_configs.py CONFIG [CONFIG ...] \
+        [--seeds 0 1 2] [--work-dir work_dirs/compare] [--amp] \
+        [--cfg-options k=v ...]
+
+Each (config, seed) runs ``tools/train.py`` then ``tools/test.py`` on the
+last checkpoint; FERMetric's ``fer_metrics.json`` of every run is collected
+and a markdown table of accuracy, average accuracy, macro F1 and the F1 of
+the rarest training class is printed (and written to ``summary.md``).
+Finished runs are reused when the script is started again.
+"""
+
+import argparse
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+HERE = osp.dirname(osp.abspath(__file__))
+TOOLS = osp.dirname(HERE)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('configs', nargs='+')
+    parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
+    parser.add_argument('--work-dir', default='work_dirs/compare')
+    parser.add_argument('--amp', action='store_true')
+    parser.add_argument('--rare-class', default='Fear')
+    parser.add_argument('--cfg-options', nargs='+', default=[])
+    return parser.parse_args()
+
+
+def run_one(config, seed, work, args):
+    result = osp.join(work, 'test', 'fer_metrics.json')
+    if osp.isfile(result):
+        return result
+    opts = [f'randomness.seed={seed}'] + args.cfg_options
+    train = [
+        sys.executable,
+        osp.join(TOOLS, 'train.py'),
+        config,
+        '--work-dir',
+        work,
+        '--cfg-options',
+        *opts,
+    ]
+    if args.amp:
+        train.append('--amp')
+    if not osp.isfile(osp.join(work, 'last_checkpoint')):
+        subprocess.run(train, check=True, stdout=subprocess.DEVNULL)
+    with open(osp.join(work, 'last_checkpoint')) as f:
+        ckpt = f.read().strip()
+    test = [
+        sys.executable,
+        osp.join(TOOLS, 'test.py'),
+        config,
+        ckpt,
+        '--work-dir',
+        work,
+    ]
+    if args.cfg_options:
+        test += ['--cfg-options', *args.cfg_options]
+    subprocess.run(test, check=True, stdout=subprocess.DEVNULL)
+    return result
+
+
+def main():
+    args = parse_args()
+    rows = []
+    for config in args.configs:
+        name = osp.splitext(osp.basename(config))[0]
+        runs = []
+        for seed in args.seeds:
+            work = osp.join(args.work_dir, name, f'seed{seed}')
+            t0 = time.perf_counter()
+            with open(run_one(config, seed, work, args)) as f:
+                m = json.load(f)
+            rare = m['evaluated_classes'].index(args.rare_class)
+            runs.append(
+                [
+                    m['accuracy'],
+                    m['average_accuracy'],
+                    m['macro_f1'],
+                    m['f1'][rare],
+                ]
+            )
+            print(
+                f'{name} seed {seed}: acc {m["accuracy"]:.2f} avg '
+                f'{m["average_accuracy"]:.2f} F1 {m["macro_f1"]:.2f} '
+                f'({time.perf_counter() - t0:.0f} s)',
+                flush=True,
+            )
+        runs = np.array(runs)
+        rows.append((name, runs.mean(0), runs.std(0)))
+    header = (
+        f'| config | accuracy | average accuracy | macro F1 | '
+        f'{args.rare_class} F1 |\n|---|---|---|---|---|\n'
+    )
+    body = ''.join(
+        f'| {n} | '
+        + ' | '.join(f'{a:.2f} +- {s:.2f}' for a, s in zip(mu, sd))
+        + ' |\n'
+        for n, mu, sd in rows
+    )
+    table = (
+        header
+        + body
+        + (
+            f'\n{len(args.seeds)} seeds '
+            f'({", ".join(map(str, args.seeds))}); mean +- '
+            'std (population).\n'
+        )
+    )
+    print(table)
+    os.makedirs(args.work_dir, exist_ok=True)
+    with open(osp.join(args.work_dir, 'summary.md'), 'w') as f:
+        f.write(table)
+
+
+if __name__ == '__main__':
+    main()
