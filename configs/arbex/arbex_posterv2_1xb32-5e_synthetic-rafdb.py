@@ -1,0 +1,31 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+# ARBEx (POSTER V2 + reliability balancing) on the built-in synthetic set,
+# sized for a CPU run; same backbone, data and budget as
+# configs/poster_v2/posterv2_1xb32-5e_synthetic-rafdb.py. IR-50 is trained
+# here (ARBEx freezes a pretrained IR-50; a frozen random one would be
+# meaningless) and the streams see a 64x64 face (inner_size=64).
+_base_ = [
+    '../_base_/models/arbex_posterv2.py',
+    '../_base_/datasets/synthetic_rafdb_bs64.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(
+    backbone=dict(
+        img_size=64, inner_size=64, window_sizes=(16, 8, 4), freeze_ir50=False
+    )
+)
+train_dataloader = dict(batch_size=32)
+val_dataloader = dict(batch_size=32)
+test_dataloader = val_dataloader
+optim_wrapper = dict(
+    optimizer=dict(type='AdamW', lr=3e-4, weight_decay=0.05),
+    paramwise_cfg=dict(custom_keys={'head.anchors': dict(decay_mult=0.0)}),
+)
+param_scheduler = [
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=5, eta_min=1e-5)
+]
+train_cfg = dict(by_epoch=True, max_epochs=5, val_interval=5)
+val_cfg = dict()
+test_cfg = dict()
+default_hooks = dict(checkpoint=dict(save_best=None, max_keep_ckpts=1))
+auto_scale_lr = dict(base_batch_size=32)

@@ -1,0 +1,26 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+# Small variant on the built-in synthetic set (RAF-DB layout, 64x64): the
+# ARBEx head on ResNet-18, same budget as the MixAugment study's configs.
+_base_ = [
+    '../_base_/models/resnet18_fer.py',
+    '../_base_/datasets/synthetic_rafdb_bs64.py',
+    '../_base_/schedules/fer_adam_30e.py',
+    '../_base_/default_runtime.py',
+]
+model = dict(
+    type='FERClassifier',
+    head=dict(
+        _delete_=True,
+        type='ARBExHead',
+        num_classes=7,
+        in_channels=512,
+        num_anchors=10,
+        # w_c = (N / C) / n_c: the synthetic set keeps RAF-DB's proportions
+        class_weights=[1.3589, 6.2384, 2.4449, 0.3674, 0.8845, 2.4865, 0.6945],
+    ),
+)
+param_scheduler = [
+    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=8, eta_min=1e-5)
+]
+train_cfg = dict(max_epochs=8, val_interval=8)
+default_hooks = dict(checkpoint=dict(save_best=None, max_keep_ckpts=1))

@@ -1,0 +1,27 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+# DAN on AffectNet-7: the AffectNet-8 recipe without Contempt. The reference
+# drops folder 7 from an 8-folder tree; CustomDataset needs a tree without it:
+#   data/affectnet7/{train,val}/{0..6}/...  (e.g. symlinks to data/affectnet)
+_base_ = ['./dan_resnet18_8xb32-10e_affectnet8.py']
+
+classes = (
+    'Neutral',
+    'Happiness',
+    'Sadness',
+    'Surprise',
+    'Fear',
+    'Disgust',
+    'Anger',
+)
+num_classes = 7
+data_root = 'data/affectnet7'
+
+model = dict(head=dict(num_classes=num_classes))
+data_preprocessor = dict(num_classes=num_classes)
+train_dataloader = dict(
+    dataset=dict(data_root=data_root, metainfo=dict(classes=classes))
+)
+val_dataloader = dict(
+    dataset=dict(data_root=data_root, metainfo=dict(classes=classes))
+)
+test_dataloader = val_dataloader

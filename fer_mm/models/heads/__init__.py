@@ -1,0 +1,5 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+from .arbex_head import ARBExHead
+from .dan_head import DANHead
+
+__all__ = ['ARBExHead', 'DANHead']
