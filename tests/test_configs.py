@@ -85,3 +85,45 @@ def test_rafdb_balanced_and_lsd_configs(tmp_path, synthetic_rafdb):
     loader = _loader('abaw4_lsd_bs64.py', str(tmp_path), batch_size=4)
     assert loader.dataset.metainfo['classes'][0] == 'Anger'
     assert next(iter(loader))['inputs'][0].shape == (3, 224, 224)
+
+
+def _test_size(cfg):
+    for t in cfg.test_dataloader.dataset.pipeline:
+        if t['type'] == 'Resize':
+            return (
+                t['scale'][0] if isinstance(t['scale'], tuple) else t['scale']
+            )
+    raise AssertionError('no Resize in the test pipeline')
+
+
+CLASSIFIER_CONFIGS = [
+    p
+    for p in CONFIGS
+    if Config.fromfile(p).get('default_scope', 'mmpretrain') == 'mmpretrain'
+]
+
+
+@pytest.mark.parametrize('path', CLASSIFIER_CONFIGS, ids=osp.basename)
+def test_classifier_config_builds_and_predicts(path):
+    """Every classifier config builds its model and optimizer, and a
+    test-size image gives one score per class of the config's dataset."""
+    import torch
+    from mmengine.optim import build_optim_wrapper
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    import fer_mm  # noqa: F401
+
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(path)
+    model = MODELS.build(cfg.model).eval()
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    trained = {id(p) for g in optim.param_groups for p in g['params']}
+    # frozen parameters may sit in the optimizer (they never get a gradient)
+    assert {id(p) for p in model.parameters() if p.requires_grad} <= trained
+    size = _test_size(cfg)
+    with torch.no_grad():
+        (sample,) = model(torch.rand(1, 3, size, size), mode='predict')
+    num_classes = cfg.model.head.num_classes
+    assert sample.pred_score.shape == (num_classes,)
+    assert torch.isclose(sample.pred_score.sum(), torch.tensor(1.0), atol=1e-4)

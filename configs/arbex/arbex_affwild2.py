@@ -24,10 +24,8 @@ train_dataloader = dict(
         samples_per_class=500,
     ),
 )
-optim_wrapper = dict(
-    optimizer=dict(type='Adam', lr=3e-4),
-    paramwise_cfg=dict(custom_keys={'head.anchors': dict(decay_mult=0.0)}),
-)
+# the paper's Adam has no weight decay (anchors included)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=3e-4))
 param_scheduler = [dict(type='ExponentialLR', gamma=0.995, by_epoch=True)]
 train_cfg = dict(by_epoch=True, max_epochs=100, val_interval=1)
 val_cfg = dict()

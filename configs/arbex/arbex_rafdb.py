@@ -8,11 +8,8 @@ _base_ = [
     '../_base_/datasets/rafdb_arbex_bs32.py',
     '../_base_/default_runtime.py',
 ]
-optim_wrapper = dict(
-    optimizer=dict(type='Adam', lr=3e-4),
-    # anchors move in embedding space: no weight decay on them
-    paramwise_cfg=dict(custom_keys={'head.anchors': dict(decay_mult=0.0)}),
-)
+# the paper's Adam has no weight decay (anchors included)
+optim_wrapper = dict(optimizer=dict(type='Adam', lr=3e-4))
 param_scheduler = [dict(type='ExponentialLR', gamma=0.995, by_epoch=True)]
 train_cfg = dict(by_epoch=True, max_epochs=100, val_interval=1)
 val_cfg = dict()
