@@ -660,3 +660,66 @@ class TestDANConverter(TestCase):
             detect_source(
                 dict(state_dict={'backbone.conv1.weight': torch.zeros(1)})
             )
+
+
+class TestDANWithMixAugment(TestCase):
+    """DAN inside FERClassifier with MixAugment: the soft CE covers every
+    sample with MixAugment's weights, the affinity loss the real ones."""
+
+    def test_train_losses(self):
+        torch.manual_seed(0)
+        cfg = dan_cfg(
+            num_classes=3,
+            in_channels=64,
+            backbone=dict(
+                type='ResNet',
+                depth=18,
+                base_channels=8,
+                stem_channels=8,
+                out_indices=(3,),
+            ),
+        )
+        cfg.update(
+            type='FERClassifier',
+            data_preprocessor=dict(
+                type='FERDataPreprocessor',
+                num_classes=3,
+                mean=[127.5] * 3,
+                std=[64.0] * 3,
+            ),
+            train_cfg=dict(
+                augments=dict(type='MixAugment', alpha=0.1, mode='permute')
+            ),
+        )
+        model = MODELS.build(cfg)
+        g = torch.Generator().manual_seed(1)
+        data = dict(
+            inputs=[
+                torch.randint(0, 256, (3, 32, 32), generator=g).byte()
+                for _ in range(4)
+            ],
+            data_samples=samples([0, 1, 2, 1]),
+        )
+        data = model.data_preprocessor(data, training=True)
+        data_samples = data['data_samples']
+        self.assertEqual(len(data_samples), 8)  # 4 mixed + 4 real
+        real = DANHead.affinity_mask(data_samples)
+        self.assertEqual(real.tolist(), [False] * 4 + [True] * 4)
+        losses = model(**data, mode='loss')
+        self.assertEqual(
+            set(losses), {'loss_cls', 'loss_affinity', 'loss_partition'}
+        )
+        heads, pooled = model.extract_feat(data['inputs'])
+        centers = model.head.affinity_loss.centers
+        labels = torch.tensor([0, 1, 2, 1])
+        dist = (pooled[4:] - centers[labels]).pow(2).sum(1)
+        torch.testing.assert_close(
+            losses['loss_affinity'], dist.mean() / centers.var(0).sum()
+        )
+        scores = torch.stack([s.gt_score for s in data_samples])
+        logits = model.head(model.extract_feat(data['inputs']))
+        per_sample = -(scores * F.log_softmax(logits, 1)).sum(1)
+        # MixAugment's weights: T/M on the M mixed rows, 2T/N on the N real
+        # rows (T = 8 rows here), so the weighted mean is eq. 3.
+        expected = per_sample[:4].mean() + 2 * per_sample[4:].mean()
+        torch.testing.assert_close(losses['loss_cls'], expected)
