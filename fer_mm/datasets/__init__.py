@@ -15,6 +15,7 @@ from .categories import (
     remap_labels,
 )
 from .fer2013 import FER2013, FERPlus
+from .generated_mix import GeneratedMixDataset, GeneratedMixSampler
 from .landmarks import load_landmarks, write_landmarks
 from .lsd import ABAW4LSD
 from .rafdb import RAFDB
@@ -42,4 +43,6 @@ __all__ = [
     'ABAW4LSD',
     'ClassBalancedSampler',
     'VideoRefinementSampler',
+    'GeneratedMixDataset',
+    'GeneratedMixSampler',
 ]

@@ -63,6 +63,7 @@ def adapt_cfg_to_cpu_distributed(cfg: Config) -> None:
     if wrapper.get('type', 'MMDistributedDataParallel') in (
         'MMDistributedDataParallel',
         'DistributedDataParallel',
+        'MMSeparateDistributedDataParallel',
     ):
         wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper

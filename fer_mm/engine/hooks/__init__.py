@@ -1,4 +1,5 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+from .original_data_only_hook import OriginalDataOnlyHook
 from .rng_state_hook import RNGStateHook
 
-__all__ = ['RNGStateHook']
+__all__ = ['OriginalDataOnlyHook', 'RNGStateHook']
