@@ -29,3 +29,15 @@ def pytest_configure(config):
     # Keep subprocesses (tools/*.py) on the environment's interpreter and
     # away from oversubscribing the cores.
     os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+
+@pytest.fixture(autouse=True)
+def _default_scope(request):
+    """Each test starts in its library's scope: mmagic's for the generative
+    tests, mmpretrain's otherwise (a scope must not leak into the next
+    test)."""
+    from mmengine.registry import init_default_scope
+
+    generative = 'test_generative' in str(request.node.fspath)
+    init_default_scope('mmagic' if generative else 'mmpretrain')
+    yield
