@@ -1,16 +1,22 @@
 # fer_mm: the two commands of the README are `make demo` and `make test`.
-# Both create / refresh the environment first (tools/setup_env.sh, idempotent).
+# Both create / refresh the environment first (tools/setup_env.sh, idempotent):
+# the demo needs only the classification stack (`core`: no compiled mmcv ops),
+# the tests need everything (`full`: mmcv ops built once and cached, mmagic).
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export FER_MM_VENV := $(abspath $(VENV))
+RUN := PATH="$(abspath $(VENV))/bin:$$PATH"
 
-.PHONY: setup demo test lint format
+.PHONY: setup setup-core demo test test-fast lint format
 
 setup:
-	bash tools/setup_env.sh
+	bash tools/setup_env.sh full
 
-demo: setup
-	PATH="$(abspath $(VENV))/bin:$$PATH" bash tools/demo.sh
+setup-core:
+	bash tools/setup_env.sh core
+
+demo: setup-core
+	$(RUN) bash tools/demo.sh
 
 lint: setup
 	$(PY) -m ruff check .
@@ -20,5 +26,10 @@ format: setup
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+# Everything, the slow subprocess / DDP tests included (what CI runs).
 test: lint
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m pytest tests
+	$(RUN) $(PY) -m pytest tests
+
+# Development loop: skips the tests marked slow.
+test-fast: setup
+	$(RUN) $(PY) -m pytest tests -m "not slow"

@@ -29,6 +29,11 @@ def pytest_configure(config):
     # Keep subprocesses (tools/*.py) on the environment's interpreter and
     # away from oversubscribing the cores.
     os.environ.setdefault('OMP_NUM_THREADS', '2')
+    config.addinivalue_line(
+        'markers',
+        'slow: long subprocess / multi-process / training tests '
+        '(skipped by `make test-fast`, run by `make test` and CI)',
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -2,10 +2,16 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 #
 # Create (or refresh) the isolated environment fer_mm runs in: a virtualenv with
-# the pinned OpenMMLab stack (torch, mmengine, mmcv 2.1.0 with compiled ops,
-# mmpretrain, mmagic) and fer_mm itself in editable mode.
+# the pinned OpenMMLab stack and fer_mm itself in editable mode.
 #
-#   bash tools/setup_env.sh            # idempotent; seconds when nothing changed
+#   bash tools/setup_env.sh core   # classification: torch, mmengine, mmcv-lite
+#                                  # (pure Python), mmpretrain, fer_mm. No compiler.
+#   bash tools/setup_env.sh [full] # core + mmcv 2.1.0 with compiled ops (built once,
+#                                  # cached) + mmagic and its import-time needs:
+#                                  # everything, the generative models included.
+#
+# Idempotent: seconds when nothing changed. A full environment also satisfies
+# `core`; asking for `full` in a core environment upgrades it in place.
 #
 # Environment variables:
 #   FER_MM_VENV   where the virtualenv lives          (default: <repo>/.venv)
@@ -18,6 +24,12 @@
 #                 builds never overwrite each other.
 set -euo pipefail
 
+LEVEL="${1:-full}"
+case "$LEVEL" in
+  core | full) ;;
+  *) echo "usage: bash tools/setup_env.sh [core|full]" >&2; exit 2 ;;
+esac
+
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${FER_MM_VENV:-$REPO/.venv}"
 CACHE="${FER_MM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fer_mm}"
@@ -25,37 +37,56 @@ PYTHON="${PYTHON:-python3}"
 MMCV_VERSION=2.1.0
 MMPRETRAIN_VERSION=1.2.0
 MMAGIC_VERSION=1.2.0
+REQ="$REPO/requirements"
 
 log() { printf '[setup_env] %s\n' "$*" >&2; }
 t0=$(date +%s)
 
-# The stamp covers everything that decides the environment's content.
-stamp_src="$(cat "$REPO/requirements/stack.txt" "$REPO/requirements/tests.txt" \
-  "$REPO/tools/setup_env.sh" "$REPO/setup.py")"
-stamp="$(printf '%s' "$stamp_src" | sha256sum | cut -d' ' -f1)"
-stamp_file="$VENV/.fer_mm_stamp"
+# A stamp per level covers everything that decides that level's content.
+stamp_of() {
+  local files=("$REQ/runtime.txt" "$REQ/build.txt" "$REQ/tests.txt"
+    "$REPO/tools/setup_env.sh" "$REPO/setup.py")
+  [[ $1 == full ]] && files+=("$REQ/generative.txt")
+  cat "${files[@]}" | sha256sum | cut -d' ' -f1
+}
+stamp_file() { echo "$VENV/.fer_mm_stamp_$1"; }
+stamp_ok() { [[ -f "$(stamp_file "$1")" && "$(cat "$(stamp_file "$1")")" == "$(stamp_of "$1")" ]]; }
 
 check_imports() {
-  "$VENV/bin/python" - <<'PY'
-import mmcv.ops  # noqa: F401  (compiled ops present)
-import mmpretrain  # noqa: F401
-import mmagic.models  # noqa: F401
-import fer_mm  # noqa: F401
-import torch, mmcv, mmengine
-print(f'[setup_env] OK: torch {torch.__version__}, mmengine {mmengine.__version__}, '
-      f'mmcv {mmcv.__version__} (ops), mmpretrain {mmpretrain.__version__}, '
-      f'fer_mm {fer_mm.__version__}')
+  FER_MM_CHECK_LEVEL="$1" "$VENV/bin/python" - <<'PY'
+import os
+
+import mmcv
+import mmengine
+import mmpretrain
+import torch
+
+import fer_mm
+
+level = os.environ['FER_MM_CHECK_LEVEL']
+ops = 'lite, no ops'
+if level == 'full':
+    import mmcv.ops  # noqa: F401  (compiled ops present)
+    import mmagic.models  # noqa: F401
+
+    import fer_mm.generative  # noqa: F401
+    ops = 'ops'
+print(f'[setup_env] OK ({level}): torch {torch.__version__}, mmengine '
+      f'{mmengine.__version__}, mmcv {mmcv.__version__} ({ops}), mmpretrain '
+      f'{mmpretrain.__version__}, fer_mm {fer_mm.__version__}')
 PY
 }
 
-if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp" ]]; then
-  # Re-point the editable install in case the repository moved, then verify.
-  if check_imports; then
-    log "environment up to date ($VENV), $(($(date +%s) - t0)) s"
-    exit 0
+# Up to date? (full satisfies core.)
+for have in full $([[ $LEVEL == core ]] && echo core); do
+  if stamp_ok "$have"; then
+    if check_imports "$have"; then
+      log "environment up to date ($VENV, $have), $(($(date +%s) - t0)) s"
+      exit 0
+    fi
+    log "environment stamp matches but imports fail: reinstalling"
   fi
-  log "environment stamp matches but imports fail: rebuilding"
-fi
+done
 
 if [[ ! -x "$VENV/bin/python" ]]; then
   log "creating virtualenv $VENV"
@@ -64,10 +95,32 @@ fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade 'pip<26'
 
-log "installing the pinned stack (requirements/stack.txt, requirements/tests.txt)"
-"${PIP[@]}" install -q -r "$REPO/requirements/stack.txt" -r "$REPO/requirements/tests.txt"
+has_dist() { "$VENV/bin/python" -c "import importlib.metadata as m, sys; m.version(sys.argv[1])" "$1" 2>/dev/null; }
 
-# ---------------------------------------------------------------- mmcv with ops
+# ------------------------------------------------------------------ core level
+if ! stamp_ok core; then
+  log "installing the classification stack (requirements/runtime.txt, build.txt, tests.txt)"
+  "${PIP[@]}" install -q -r "$REQ/runtime.txt" -r "$REQ/build.txt" -r "$REQ/tests.txt"
+  # mmcv-lite: mmcv without compiled ops, all mmpretrain needs. Declared
+  # dependencies skipped (they pull opencv-python beside the headless build).
+  if ! has_dist mmcv; then
+    "${PIP[@]}" install -q --no-deps "mmcv-lite==$MMCV_VERSION"
+  fi
+  "${PIP[@]}" install -q --no-deps "mmpretrain==$MMPRETRAIN_VERSION"
+  "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$REPO"
+  check_imports core
+  stamp_of core >"$(stamp_file core)"
+  log "core environment ready, $(($(date +%s) - t0)) s"
+fi
+
+if [[ $LEVEL == core ]]; then
+  exit 0
+fi
+
+# ------------------------------------------------------------------ full level
+log "installing the generative stack (requirements/generative.txt)"
+"${PIP[@]}" install -q -r "$REQ/generative.txt"
+
 torch_ver="$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')"
 py_tag="$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
 flavour=cpu
@@ -91,13 +144,16 @@ if ! ls "$wheel_dir"/mmcv-*.whl >/dev/null 2>&1; then
     "${PIP[@]}" wheel -q --no-deps --no-build-isolation -w "$wheel_dir.tmp" .)
   mv "$wheel_dir.tmp"/mmcv-*.whl "$wheel_dir"/ && rm -rf "$wheel_dir.tmp"
 fi
+# mmcv-lite and mmcv ship the same `mmcv` package: replace, never overlay.
+if has_dist mmcv-lite; then
+  "${PIP[@]}" uninstall -q -y mmcv-lite
+fi
 "${PIP[@]}" install -q --no-deps --force-reinstall "$wheel_dir"/mmcv-*.whl
 
-# mmpretrain / mmagic declare dependencies that break this stack (mediapipe,
-# opencv-python, newer diffusers); their real import-time needs are pinned above.
-"${PIP[@]}" install -q --no-deps "mmpretrain==$MMPRETRAIN_VERSION" "mmagic==$MMAGIC_VERSION"
-"${PIP[@]}" install -q --no-deps --no-build-isolation -e "$REPO"
+# mmagic declares dependencies that break this stack (mediapipe, opencv-python,
+# newer diffusers); its real import-time needs are in requirements/generative.txt.
+"${PIP[@]}" install -q --no-deps "mmagic==$MMAGIC_VERSION"
 
-check_imports
-echo "$stamp" >"$stamp_file"
+check_imports full
+stamp_of full >"$(stamp_file full)"
 log "done in $(($(date +%s) - t0)) s"

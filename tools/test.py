@@ -13,10 +13,12 @@ import os.path as osp
 
 import fer_mm  # noqa: F401  (registers fer_mm, weights-only checkpoint loader)
 from fer_mm.apis import (
+    add_amp_args,
     add_common_args,
     load_config,
     set_metric_out_dirs,
     setup_launcher,
+    setup_test_amp,
 )
 
 
@@ -28,9 +30,7 @@ def parse_args():
         '--out',
         help='dump every prediction (scores, labels) to this pickle file',
     )
-    parser.add_argument(
-        '--amp', action='store_true', help='evaluate under autocast'
-    )
+    add_amp_args(parser)
     add_common_args(parser)
     return parser.parse_args()
 
@@ -42,7 +42,7 @@ def main():
     cfg = load_config(args)
     cfg.load_from = args.checkpoint
     if args.amp:
-        cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
+        setup_test_amp(cfg, args.amp_dtype)
     set_metric_out_dirs(cfg)
     setup_launcher(cfg)
 

@@ -2,7 +2,7 @@
 """Train a model from a config (the OpenMMLab command line).
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|CKPT]]
-        [--amp] [--cfg-options k=v ...] [--launcher none|pytorch]
+        [--amp [--amp-dtype auto|bfloat16|float32]] [--cfg-options k=v ...] [--launcher none|pytorch]
 
 Multi-process (DDP) training: ``tools/dist_train.sh CONFIG NUM_PROCS``; on a
 machine without a GPU it runs on the gloo backend.
@@ -12,6 +12,7 @@ import argparse
 
 import fer_mm  # noqa: F401  (registers fer_mm, weights-only checkpoint loader)
 from fer_mm.apis import (
+    add_amp_args,
     add_common_args,
     load_config,
     set_metric_out_dirs,
@@ -31,11 +32,7 @@ def parse_args():
         help='resume from a checkpoint; without a value, from the latest '
         'checkpoint in the work dir',
     )
-    parser.add_argument(
-        '--amp',
-        action='store_true',
-        help='mixed precision: fp16 AMP on GPU, bf16 autocast on CPU',
-    )
+    add_amp_args(parser)
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -54,7 +51,7 @@ def main():
     args = parse_args()
     cfg = load_config(args)
     if args.amp:
-        setup_amp(cfg)
+        setup_amp(cfg, args.amp_dtype)
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -10,6 +10,11 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.logging import print_log
 
 from ..utils import adapt_cfg_to_cpu_distributed, init_cpu_distributed
+from ..utils.precision import (
+    PRECISION_CHOICES,
+    normalize_precision,
+    resolve_autocast_dtype,
+)
 
 
 def add_common_args(parser) -> None:
@@ -65,8 +70,26 @@ def setup_launcher(cfg: Config) -> None:
     init_cpu_distributed(timeout)
 
 
-def setup_amp(cfg: Config) -> None:
-    """``--amp``: fp16 AMP with loss scaling on GPU, bf16 autocast on CPU."""
+def add_amp_args(parser) -> None:
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: fp16 AMP on GPU; on CPU bf16 autocast only '
+        'where the CPU has native bf16 (AMX / AVX-512-BF16), else float32',
+    )
+    parser.add_argument(
+        '--amp-dtype',
+        default='auto',
+        choices=PRECISION_CHOICES + ('bf16', 'fp16', 'fp32'),
+        help="with --amp on CPU: 'auto' (by the hardware, the default) or a "
+        'forced dtype',
+    )
+
+
+def setup_amp(cfg: Config, dtype: str = 'auto') -> None:
+    """``--amp``: fp16 AMP with loss scaling on GPU; on CPU, autocast in the
+    dtype :func:`fer_mm.utils.resolve_autocast_dtype` chooses (bf16 where
+    native, else float32 with a log line), or ``dtype`` if forced."""
     optim_wrapper = cfg.optim_wrapper
     wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
     if wrapper_type not in (
@@ -85,7 +108,24 @@ def setup_amp(cfg: Config) -> None:
     else:
         optim_wrapper.type = 'AutocastOptimWrapper'
         optim_wrapper.pop('loss_scale', None)
-        optim_wrapper.setdefault('dtype', 'bfloat16')
+        optim_wrapper['dtype'] = normalize_precision(dtype)
+
+
+def setup_test_amp(cfg: Config, dtype: str = 'auto') -> None:
+    """``tools/test.py --amp``: mmengine's test loop autocast (fp16 on GPU;
+    on CPU bf16 only where native or forced, else nothing changes)."""
+    if torch.cuda.is_available():
+        cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
+        return
+    chosen = resolve_autocast_dtype('cpu', dtype)
+    if chosen is None:
+        return
+    if chosen != torch.bfloat16:
+        raise ValueError(
+            f'--amp-dtype {dtype}: the CPU test loop of mmengine autocasts in '
+            'bfloat16 only'
+        )
+    cfg.test_cfg = dict(cfg.get('test_cfg') or {}, fp16=True)
 
 
 def _evaluators(cfg: Config):

@@ -1,6 +1,6 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 from .affwild2 import AffWild2
-from .base_fer import FERDataset
+from .base_fer import FERDataset, ImageLoadError
 from .categories import (
     AFFECTNET_CATEGORIES,
     AFFWILD2_CATEGORIES,
@@ -28,6 +28,7 @@ __all__ = [
     'RAFDB',
     'AffWild2',
     'FERDataset',
+    'ImageLoadError',
     'FER2013',
     'FERPlus',
     'AFFECTNET_CATEGORIES',

@@ -1,11 +1,27 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
-from typing import List, Optional, Sequence
+import os.path as osp
+from typing import Any, List, Optional, Sequence
 
 import numpy as np
 from mmengine.logging import MMLogger
 from mmpretrain.datasets import BaseDataset
 
 from .categories import label_mapping
+
+
+class ImageLoadError(RuntimeError):
+    """An image of a dataset could not be read or transformed."""
+
+
+def describe_image_failure(path: str, err: BaseException) -> str:
+    """What went wrong with ``path``: missing, empty, or undecodable."""
+    if not osp.exists(path):
+        what = 'does not exist'
+    elif osp.getsize(path) == 0:
+        what = 'is empty (0 bytes)'
+    else:
+        what = 'could not be decoded or transformed'
+    return f'image {path} {what}: {type(err).__name__}: {err}'
 
 
 class FERDataset(BaseDataset):
@@ -53,6 +69,24 @@ class FERDataset(BaseDataset):
         else:
             self.label_map = None
         super().__init__(*args, **kwargs)
+
+    def prepare_data(self, idx) -> Any:
+        """Run the pipeline; a failure names the sample's image file.
+
+        OpenCV reports an empty or damaged file with a bare assertion
+        (``!buf.empty()``); this re-raises it as :class:`ImageLoadError`
+        with the path and what is wrong with it.
+        """
+        try:
+            return super().prepare_data(idx)
+        except Exception as err:  # noqa: BLE001 (re-raised with the file)
+            path = self.get_data_info(idx).get('img_path')
+            if path is None:
+                raise
+            raise ImageLoadError(
+                f'{type(self).__name__}: sample {idx}: '
+                + describe_image_failure(path, err)
+            ) from err
 
     def _unmapped(self, native_label: int, where: str) -> None:
         raise ValueError(

@@ -6,6 +6,14 @@ from .checkpoint import (
     register_checkpoint_loader,
 )
 from .dist import adapt_cfg_to_cpu_distributed, init_cpu_distributed
+from .precision import (
+    PRECISION_CHOICES,
+    cpu_capabilities,
+    cpu_has_native_bf16,
+    describe_cpu,
+    fer_autocast,
+    resolve_autocast_dtype,
+)
 from .setup_env import register_all_modules
 
 __all__ = [
@@ -16,4 +24,10 @@ __all__ = [
     'adapt_cfg_to_cpu_distributed',
     'init_cpu_distributed',
     'register_all_modules',
+    'PRECISION_CHOICES',
+    'cpu_capabilities',
+    'cpu_has_native_bf16',
+    'describe_cpu',
+    'fer_autocast',
+    'resolve_autocast_dtype',
 ]

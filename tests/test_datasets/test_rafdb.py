@@ -149,6 +149,58 @@ class TestRAFDB(TestCase):
         ds = RAFDB(data_root=self.root, check_files=False)
         self.assertEqual(len(ds), 3)
 
+    def _aligned(self, name):
+        return osp.join(self.root, 'basic', 'Image', 'aligned', name)
+
+    def test_repeated_line(self):
+        # train_00002.jpg is line 2; appended again it becomes line 6.
+        with open(self.list_file, 'a') as f:
+            f.write('train_00002.jpg 1\n')
+        with self.assertRaisesRegex(
+            ValueError,
+            r"list_patition_label.txt:6: 'train_00002.jpg' is listed again "
+            r'\(first at line 2\)',
+        ):
+            RAFDB(data_root=self.root)
+        # A repeat in the other split is caught too (the list is shared).
+        make_tree(self.root, ENTRIES + [('test_0001.jpg', 7)])
+        with self.assertRaisesRegex(ValueError, r':6: .*first at line 3'):
+            RAFDB(data_root=self.root, split='train')
+
+    def test_zero_byte_image(self):
+        open(self._aligned('train_00003_aligned.jpg'), 'wb').close()
+        with self.assertRaisesRegex(
+            ValueError,
+            r'train_00003_aligned.jpg listed at .*'
+            r'list_patition_label.txt:4 is empty \(0 bytes\)',
+        ):
+            RAFDB(data_root=self.root)
+
+    def test_unreadable_image_named_by_pipeline(self):
+        from fer_mm.datasets import ImageLoadError
+
+        pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+        # Without the start-up check, the pipeline failure names the file:
+        # an empty file (OpenCV's bare '!buf.empty()' assertion) ...
+        open(self._aligned('train_00001_aligned.jpg'), 'wb').close()
+        ds = RAFDB(data_root=self.root, check_files=False, pipeline=pipeline)
+        with self.assertRaisesRegex(
+            ImageLoadError,
+            r'RAFDB: sample 0: image .*train_00001_aligned.jpg is empty '
+            r'\(0 bytes\)',
+        ):
+            ds[0]
+        # ... and a file that is not an image.
+        with open(self._aligned('train_00002_aligned.jpg'), 'w') as f:
+            f.write('not a jpeg')
+        with self.assertRaisesRegex(
+            ImageLoadError,
+            r'sample 1: image .*train_00002_aligned.jpg could not be decoded',
+        ):
+            ds[1]
+        # The intact third image still loads.
+        self.assertEqual(tuple(ds[2]['inputs'].shape), (3, 100, 100))
+
     def test_empty_split(self):
         make_tree(self.root, [e for e in ENTRIES if e[0].startswith('test')])
         with self.assertRaisesRegex(ValueError, "no 'train' samples"):

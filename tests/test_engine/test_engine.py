@@ -11,8 +11,10 @@ from fer_mm.engine import AutocastOptimWrapper, RNGStateHook
 
 def test_autocast_optim_wrapper_runs_bf16_and_updates_fp32():
     model = nn.Linear(8, 4)
+    # Forced bf16 (the default 'auto' depends on the CPU: see
+    # tests/test_utils/test_precision.py).
     wrapper = AutocastOptimWrapper(
-        optimizer=torch.optim.SGD(model.parameters(), lr=0.1)
+        dtype='bfloat16', optimizer=torch.optim.SGD(model.parameters(), lr=0.1)
     )
     x = torch.randn(5, 8)
     before = model.weight.detach().clone()
@@ -28,7 +30,7 @@ def test_autocast_optim_wrapper_runs_bf16_and_updates_fp32():
 
 
 def test_autocast_optim_wrapper_bad_dtype():
-    with pytest.raises(ValueError, match='dtype must be one of'):
+    with pytest.raises(ValueError, match='precision must be one of'):
         AutocastOptimWrapper(
             dtype='int8',
             optimizer=torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=1),

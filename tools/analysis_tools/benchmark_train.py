@@ -1,12 +1,18 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
-"""Training throughput (img/s) of a config's model, fp32 vs autocast.
+"""Training throughput (img/s) of a config's model per precision.
 
     python tools/analysis_tools/benchmark_train.py CONFIG \
-        [--batch-size 64] [--size 64] [--iters 20] [--warmup 3]
+        [--batch-size 64] [--size 64] [--iters 20] [--warmup 3] \
+        [--precisions float32,bfloat16] [--max-seconds 60]
 
 Times full training steps (forward, loss, backward, optimizer step) on random
-images through the config's model and data preprocessor, once in float32 and
-once under autocast (bf16 on CPU, fp16 on GPU), and prints both.
+images through the config's model and data preprocessor, in each requested
+precision: ``float32`` (no autocast), ``bfloat16`` / ``float16`` (autocast
+forced, whatever the hardware) and ``auto`` (what ``tools/train.py --amp``
+would pick on this machine). The header names the CPU and whether it has
+native bf16 (AMX / AVX-512-BF16); without it bf16 is emulated and slow, and
+the table says so. Each precision stops after ``--iters`` timed steps or
+``--max-seconds``, whichever comes first.
 """
 
 import argparse
@@ -14,11 +20,16 @@ import time
 
 import torch
 from mmengine.config import Config
-from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 
 import fer_mm  # noqa: F401
 from fer_mm.engine import AutocastOptimWrapper
+from fer_mm.utils.precision import (
+    cpu_has_native_bf16,
+    describe_cpu,
+    normalize_precision,
+    resolve_autocast_dtype,
+)
 
 
 def parse_args():
@@ -33,6 +44,17 @@ def parse_args():
     )
     parser.add_argument('--iters', type=int, default=20)
     parser.add_argument('--warmup', type=int, default=3)
+    parser.add_argument(
+        '--precisions',
+        default='float32,bfloat16',
+        help='comma-separated: float32, bfloat16, float16, auto',
+    )
+    parser.add_argument(
+        '--max-seconds',
+        type=float,
+        default=60.0,
+        help='time limit of the timed steps of one precision',
+    )
     return parser.parse_args()
 
 
@@ -44,21 +66,11 @@ def input_size(cfg):
     return 224
 
 
-def bench(cfg, amp, batch_size, size, iters, warmup):
-    from mmpretrain.registry import MODELS
+def make_batch(cfg, batch_size, size):
     from mmpretrain.structures import DataSample
 
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.train()
-    optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
-    wrapper = (
-        AutocastOptimWrapper(optimizer=optim)
-        if amp
-        else OptimWrapper(optimizer=optim)
-    )
     num_classes = cfg.model.head.num_classes
-    data = dict(
+    return dict(
         inputs=[
             torch.randint(0, 255, (3, size, size), dtype=torch.uint8)
             for _ in range(batch_size)
@@ -68,6 +80,18 @@ def bench(cfg, amp, batch_size, size, iters, warmup):
             for i in range(batch_size)
         ],
     )
+
+
+def bench(cfg, precision, data, iters, warmup, max_seconds):
+    """img/s and the number of timed steps of one precision."""
+    from mmpretrain.registry import MODELS
+
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.train()
+    optim = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    wrapper = AutocastOptimWrapper(dtype=precision, optimizer=optim)
+    batch_size = len(data['inputs'])
     times = []
     for i in range(warmup + iters):
         t0 = time.perf_counter()
@@ -76,7 +100,9 @@ def bench(cfg, amp, batch_size, size, iters, warmup):
             torch.cuda.synchronize()
         if i >= warmup:
             times.append(time.perf_counter() - t0)
-    return batch_size * len(times) / sum(times)
+            if sum(times) > max_seconds:
+                break
+    return batch_size * len(times) / sum(times), len(times)
 
 
 def main():
@@ -84,14 +110,32 @@ def main():
     cfg = Config.fromfile(args.config)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))
     size = args.size or input_size(cfg)
+    native = cpu_has_native_bf16()
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    print(f'{args.config}: batch {args.batch_size}, {size}x{size}, {device}')
+    print(f'  CPU: {describe_cpu()}')
     print(
-        f'{args.config}: batch {args.batch_size}, {size}x{size}, '
-        f'{torch.get_num_threads()} threads, {args.iters} timed steps'
+        f'  native bf16: {"yes" if native else "no (bf16 autocast is emulated)"}'
     )
-    fp32 = bench(cfg, False, args.batch_size, size, args.iters, args.warmup)
-    print(f'  fp32      {fp32:8.1f} img/s')
-    amp = bench(cfg, True, args.batch_size, size, args.iters, args.warmup)
-    print(f'  autocast  {amp:8.1f} img/s  ({amp / fp32:.2f}x)')
+    data = make_batch(cfg, args.batch_size, size)
+    base = None
+    for name in args.precisions.split(','):
+        name = normalize_precision(name.strip())
+        chosen = resolve_autocast_dtype(device, name, log=False)
+        label = str(chosen).replace('torch.', '') if chosen else 'float32'
+        if name == 'auto':
+            label = f'auto->{label}'
+        elif chosen == torch.bfloat16 and device == 'cpu' and not native:
+            label += ' (emulated)'
+        ips, steps = bench(
+            cfg, name, data, args.iters, args.warmup, args.max_seconds
+        )
+        base = base or ips
+        print(
+            f'  {label:24s} {ips:8.1f} img/s  ({ips / base:.2f}x, '
+            f'{steps} timed steps)',
+            flush=True,
+        )
 
 
 if __name__ == '__main__':

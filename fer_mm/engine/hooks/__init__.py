@@ -1,5 +1,6 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 from .original_data_only_hook import OriginalDataOnlyHook
+from .progress_bar_hook import ProgressBarHook
 from .rng_state_hook import RNGStateHook
 
-__all__ = ['OriginalDataOnlyHook', 'RNGStateHook']
+__all__ = ['OriginalDataOnlyHook', 'ProgressBarHook', 'RNGStateHook']
