@@ -320,8 +320,10 @@ class TestPosterV2:
         assert abs(gmacs - 8.6) / 8.6 < 0.05
 
     def test_forward_backward_default(self, model):
-        """Every trainable parameter gets a gradient; the landmark stream is
-        frozen (parameters and BN statistics), IR-50 trains."""
+        """Every trainable parameter gets a gradient; the landmark stream
+        gets none but, as in the reference (``requires_grad=False`` only),
+        its BatchNorms stay in train mode and update their running
+        statistics; IR-50 trains."""
         model.train()
         bns = {
             name: m
@@ -343,9 +345,32 @@ class TestPosterV2:
                 assert p.grad is not None and p.grad.abs().sum() > 0, name
         assert model.landmark_conv.weight.grad.abs().sum() > 0
         for name, m in bns.items():
-            changed = not torch.equal(stats[name], m.running_mean)
-            assert m.training == name.startswith('ir50.'), name
-            assert changed == name.startswith('ir50.'), name
+            assert m.training, name
+            assert not torch.equal(stats[name], m.running_mean), name
+
+    def test_frozen_stats_option_fixes_landmark_bn(self):
+        """``frozen_stats=True``: the frozen stream's BatchNorms stay in eval
+        mode and their running statistics do not move."""
+        model = MODELS.build(
+            dict(
+                type='PosterV2',
+                img_size=64,
+                inner_size=64,
+                window_sizes=(16, 8, 4),
+                frozen_stats=True,
+            )
+        )
+        model.train()
+        bns = [
+            m for m in model.landmark.modules() if isinstance(m, _BatchNorm)
+        ]
+        ir_bns = [m for m in model.ir50.modules() if isinstance(m, _BatchNorm)]
+        assert not any(m.training for m in bns)
+        assert all(m.training for m in ir_bns)  # IR-50 is not frozen
+        before = [m.running_mean.clone() for m in bns]
+        model(torch.rand(2, 3, 64, 64))[0].sum().backward()
+        assert all(torch.equal(b, m.running_mean) for b, m in zip(before, bns))
+        assert all(p.grad is None for p in model.landmark.parameters())
 
     def test_frozen_ir50_multiscale(self, stream_files):
         path_ir50, ir50 = stream_files['ir50']
@@ -355,6 +380,7 @@ class TestPosterV2:
                 type='PosterV2',
                 out_type='multiscale',
                 freeze_ir50=True,
+                frozen_stats=True,
                 ir50_checkpoint=path_ir50,
                 landmark_checkpoint=path_lm,
             )
@@ -690,3 +716,148 @@ class TestPosterConverter:
         # the converted file is accepted by the loader as-is
         report = load_poster_part(MobileFaceNet(), dst, 'mobilefacenet')
         assert len(report.matched) == 321 and not report.unexpected
+
+    def test_class_order_permutes_classifier_rows(self, repo_root):
+        from argparse import Namespace
+
+        from fer_mm.models.utils.poster_converter import (
+            permute_classifier_rows,
+            resolve_class_order,
+        )
+
+        # row i of the checkpoint = class i of the sorted folder names
+        # angry, disgust, fear, happy, neutral, sad, surprise; fer_mm's
+        # RAF-DB order is Surprise, Fear, Disgust, Happiness, Sadness,
+        # Anger, Neutral, so (written out by hand) the rows must become:
+        expected_rows = [6, 2, 1, 3, 5, 0, 4]
+        weight = torch.arange(7.0)[:, None].repeat(1, 768)
+        state = {'head.fc.weight': weight, 'head.fc.bias': torch.arange(7.0)}
+        src = resolve_class_order(
+            'angry,disgust,fear,happy,neutral,sad,surprise'
+        )
+        assert src == resolve_class_order('alphabetical7')
+        out, rows = permute_classifier_rows(
+            state, 'head.', src, resolve_class_order('rafdb-label-folders')
+        )
+        assert rows == expected_rows
+        assert out['head.fc.bias'].tolist() == expected_rows
+        assert out['head.fc.weight'][:, 0].tolist() == expected_rows
+        # folders named by RAF-DB label number: already fer_mm's order
+        _, rows = permute_classifier_rows(
+            state,
+            'head.',
+            resolve_class_order('rafdb-label-folders'),
+            resolve_class_order('rafdb-label-folders'),
+        )
+        assert rows == list(range(7))
+        # AffectNet ids 0..6 -> RAF-DB order: Surprise is id 3, Fear 4, ...
+        _, rows = permute_classifier_rows(
+            state,
+            'head.',
+            resolve_class_order('affectnet7-id-folders'),
+            resolve_class_order('rafdb-label-folders'),
+        )
+        assert rows == [3, 4, 5, 1, 2, 6, 0]
+        with pytest.raises(ValueError, match='repeats a class'):
+            resolve_class_order('happy,happiness')
+        with pytest.raises(ValueError, match='8 .*7'):
+            permute_classifier_rows(
+                state,
+                'head.',
+                resolve_class_order('alphabetical8'),
+                resolve_class_order('rafdb-label-folders'),
+            )
+        # the CLI step: default target for 7 rows is fer_mm's RAF-DB order
+        spec = importlib.util.spec_from_file_location(
+            'poster_to_fermm_order',
+            osp.join(
+                repo_root, 'tools', 'model_converters', 'poster_to_fermm.py'
+            ),
+        )
+        cli = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(cli)
+        meta = {}
+        args = Namespace(
+            head_prefix='head.', class_order='alphabetical7', target_order=None
+        )
+        out = cli.reorder_classes(dict(state), args, meta)
+        assert out['head.fc.bias'].tolist() == expected_rows
+        assert meta['classes'][0] == 'Surprise'
+        args.class_order = None  # rows kept, with a note
+        out = cli.reorder_classes(dict(state), args, {})
+        assert out['head.fc.bias'].tolist() == list(range(7))
+
+
+def test_rafdb_config_is_the_reference_recipe(repo_root):
+    """POSTER V2 main.py, RAF-DB: SAM(Adam, lr 3.5e-5, rho 0.05, no decay),
+    ExponentialLR 0.98, 200 epochs, batch 144, Resize 224 + flip +
+    RandomErasing(p 0.5, scale 0.02-0.1), shuffled."""
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(
+        osp.join(repo_root, 'configs/poster_v2/posterv2_8xb18-200e_rafdb.py')
+    )
+    ow = cfg.optim_wrapper
+    assert (ow.type, ow.rho, ow.adaptive) == ('SAMOptimWrapper', 0.05, False)
+    assert ow.optimizer == dict(type='Adam', lr=3.5e-5, weight_decay=0.0)
+    assert cfg.param_scheduler == [
+        dict(type='ExponentialLR', gamma=0.98, by_epoch=True)
+    ]
+    assert cfg.train_cfg.max_epochs == 200
+    assert cfg.train_dataloader.batch_size * 8 == 144
+    assert cfg.train_dataloader.sampler == dict(
+        type='DefaultSampler', shuffle=True
+    )
+    assert cfg.sync_bn == 'torch'
+    types = [t['type'] for t in cfg.train_dataloader.dataset.pipeline]
+    assert types == [
+        'LoadImageFromFile',
+        'Resize',
+        'RandomFlip',
+        'RandomErasing',
+        'PackInputs',
+    ]
+    erase = cfg.train_dataloader.dataset.pipeline[3]
+    assert (erase.erase_prob, erase.min_area_ratio, erase.max_area_ratio) == (
+        0.5,
+        0.02,
+        0.1,
+    )
+    # the ImageNet mean fill normalises to 0 (torchvision's value=0)
+    mean = np.array(cfg.data_preprocessor['mean'])
+    assert np.allclose(np.array(erase.fill_color)[::-1], mean)
+    backbone = cfg.model.backbone
+    assert backbone.freeze_landmark and not backbone.get('frozen_stats')
+
+
+def test_arbex_reference_files_are_refused_with_a_clear_message(
+    tmp_path, repo_root, capsys
+):
+    spec = importlib.util.spec_from_file_location(
+        'poster_to_fermm_arbex',
+        osp.join(repo_root, 'tools', 'model_converters', 'poster_to_fermm.py'),
+    )
+    cli = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cli)
+    # key names of takihasan/ARBEx arbex/models/{poster,ir,head,anchors}.py
+    files = {
+        'vit.best.0100.pth': {
+            'ir.net_1.net.0.res.0.weight': torch.ones(1),
+            'window_module.0.norm.weight': torch.ones(1),
+            'attns.0.table': torch.ones(1),
+            'embs.2.proj.weight': torch.ones(1),
+        },
+        'classifier.best.0100.pth': {
+            'net.0.weight': torch.ones(1),
+            'net.2.running_mean': torch.ones(1),
+        },
+        'anchors.best.0100.pth': {'anchors': torch.zeros(7, 10, 768)},
+    }
+    for name, state in files.items():
+        src = str(tmp_path / name)
+        torch.save(state, src)
+        assert cli.main([src, str(tmp_path / 'out.pth')]) == 2
+        err = capsys.readouterr().err
+        assert name in err and 'ARBEx reference' in err, err
+        assert 'never saves the self-attention' in err
+    assert not (tmp_path / 'out.pth').exists()

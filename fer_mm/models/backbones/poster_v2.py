@@ -87,10 +87,19 @@ class PosterV2(BaseBackbone):
             window_sizes[i], window_sizes[i]) followed by the embedding (last,
             so heads that read ``feats[-1]`` work with both).
             Defaults to ``'embedding'``.
-        freeze_ir50 (bool): Freeze IR-50 (parameters and BN statistics);
-            POSTER V2 trains it, ARBEx freezes it. Defaults to False.
-        freeze_landmark (bool): Freeze the landmark stream, as the reference
-            always does. Defaults to True.
+        freeze_ir50 (bool): Stop gradients into IR-50 (its parameters get
+            ``requires_grad=False``); POSTER V2 trains it, ARBEx freezes it.
+            Defaults to False.
+        freeze_landmark (bool): Stop gradients into the landmark stream, as
+            the reference always does. Defaults to True.
+        frozen_stats (bool): Also keep the BatchNorm layers of the frozen
+            streams in eval mode, so they normalise with (and never update)
+            their running statistics. The references (POSTER V2's
+            ``pyramid_trans_expr2``, ARBEx's ``get_poster``) only set
+            ``requires_grad=False``: in train mode those BatchNorms normalise
+            with batch statistics and keep updating their running
+            statistics, which is the default here. ``True`` is fer_mm's
+            fixed-statistics option. Defaults to False.
         ir50_checkpoint (str, optional): Local IR-50 weights (``ir50.pth``
             in the POSTER V2 or face.evoLVe layout), loaded weights-only in
             :meth:`init_weights`. Defaults to None.
@@ -129,6 +138,7 @@ class PosterV2(BaseBackbone):
         out_type: str = 'embedding',
         freeze_ir50: bool = False,
         freeze_landmark: bool = True,
+        frozen_stats: bool = False,
         ir50_checkpoint: Optional[str] = None,
         landmark_checkpoint: Optional[str] = None,
         init_cfg: Optional[Union[dict, list]] = None,
@@ -164,6 +174,7 @@ class PosterV2(BaseBackbone):
         self.out_type = out_type
         self.freeze_ir50 = freeze_ir50
         self.freeze_landmark = freeze_landmark
+        self.frozen_stats = frozen_stats
         self.ir50_checkpoint = ir50_checkpoint
         self.landmark_checkpoint = landmark_checkpoint
 
@@ -262,12 +273,14 @@ class PosterV2(BaseBackbone):
 
     def _freeze_stages(self) -> None:
         for module in self._frozen_modules():
-            module.eval()
+            if self.frozen_stats:
+                module.eval()
             for param in module.parameters():
                 param.requires_grad = False
 
     def train(self, mode: bool = True) -> 'PosterV2':
-        """Set train mode, keeping the frozen streams (and BN) in eval."""
+        """Set train mode; with ``frozen_stats`` the frozen streams stay in
+        eval mode (fixed BatchNorm statistics)."""
         super().train(mode)
         self._freeze_stages()
         return self
@@ -283,7 +296,9 @@ class PosterV2(BaseBackbone):
             fused_3, embedding)``, see ``out_type``.
         """
         x = F.interpolate(x, size=self.inner_size, mode='nearest')
-        # A frozen stream needs no graph: nothing upstream of it trains.
+        # A frozen stream needs no graph: nothing upstream of it trains. In
+        # train mode (frozen_stats=False) its BatchNorms still use batch
+        # statistics and update their running statistics, as the reference.
         with torch.no_grad() if self.freeze_landmark else nullcontext():
             queries = list(self.landmark(x))
         queries[2] = self.landmark_conv(queries[2])

@@ -44,6 +44,12 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
+from fer_mm.datasets.categories import (
+    AFFECTNET_CATEGORIES,
+    RAFDB_CATEGORIES,
+    canonical_name,
+    label_mapping,
+)
 from fer_mm.utils import load_checkpoint_file
 
 __all__ = [
@@ -54,6 +60,9 @@ __all__ = [
     'convert_poster_v2',
     'load_poster_part',
     'CONVERTERS',
+    'CLASS_ORDER_PRESETS',
+    'resolve_class_order',
+    'permute_classifier_rows',
 ]
 
 StateDict = Dict[str, torch.Tensor]
@@ -562,3 +571,122 @@ def load_poster_part(
     module.load_state_dict(state, strict=strict)
     print_log(f'Loaded {filename}: {report.summary()}', logger=logger)
     return report
+
+
+# ---------------------------------------------------------------------------
+# Class order of released classifiers.
+#
+# The reference trains on ``torchvision.datasets.ImageFolder``: class i is
+# the i-th of the *sorted* class-folder names, whatever the dataset's label
+# numbers are. The reference does not document its folder names (its README
+# shows a flat folder that ImageFolder cannot read; GitHub issues #7 and #25
+# ask for it). The presets name the layouts in use:
+
+#: name -> class names in the order of the sorted folder names.
+CLASS_ORDER_PRESETS = {
+    # folders '1'..'7' = RAF-DB's label numbers (the layout users report
+    # working with the reference, POSTER_V2 issue #25): sorted '1' < ... <
+    # '7' is RAF-DB's own order, i.e. fer_mm's RAFDB order.
+    'rafdb-label-folders': RAFDB_CATEGORIES,
+    # folders '0'..'6' / '0'..'7' = AffectNet expression ids (the usual
+    # AffectNet layout; fer_mm's AffectNet vocabulary).
+    'affectnet7-id-folders': AFFECTNET_CATEGORIES[:7],
+    'affectnet8-id-folders': AFFECTNET_CATEGORIES,
+    # folders named by English expression (angry, disgust, fear, happy,
+    # neutral, sad, surprise [, contempt]), sorted alphabetically.
+    'alphabetical7': (
+        'Anger',
+        'Disgust',
+        'Fear',
+        'Happiness',
+        'Neutral',
+        'Sadness',
+        'Surprise',
+    ),  # fmt: skip
+    'alphabetical8': (
+        'Anger',
+        'Contempt',
+        'Disgust',
+        'Fear',
+        'Happiness',
+        'Neutral',
+        'Sadness',
+        'Surprise',
+    ),  # fmt: skip
+}
+#: fer_mm vocabularies a converted classifier can be put in.
+TARGET_ORDERS = {
+    'rafdb': RAFDB_CATEGORIES,
+    'affectnet7': AFFECTNET_CATEGORIES[:7],
+    'affectnet8': AFFECTNET_CATEGORIES,
+}
+
+
+def resolve_class_order(spec, presets: Mapping = CLASS_ORDER_PRESETS):
+    """Class names from a preset name or a comma-separated list of names.
+
+    Args:
+        spec (str | Sequence[str]): A key of ``presets`` or names (any
+            spelling :func:`fer_mm.datasets.categories.canonical_name`
+            knows, e.g. ``'surprise,fear,disgust,happy,sad,angry,neutral'``).
+        presets (Mapping): Known presets. Defaults to
+            :data:`CLASS_ORDER_PRESETS`.
+
+    Returns:
+        tuple[str]: Canonical class names.
+    """
+    if isinstance(spec, str):
+        if spec in presets:
+            return tuple(presets[spec])
+        names = [n for n in spec.split(',') if n.strip()]
+        if len(names) < 2:
+            raise ValueError(
+                f'class order {spec!r} is neither a preset '
+                f'({", ".join(presets)}) nor a comma-separated list of names'
+            )
+    else:
+        names = list(spec)
+    canonical = tuple(canonical_name(n) for n in names)
+    if len(set(canonical)) != len(canonical):
+        raise ValueError(f'class order {spec!r} repeats a class')
+    return canonical
+
+
+def permute_classifier_rows(
+    state: StateDict,
+    head_prefix: str,
+    src_classes,
+    dst_classes,
+) -> Tuple[StateDict, List[int]]:
+    """Reorder the rows of a linear classifier into another class order.
+
+    Row ``j`` of the result is the row of class ``dst_classes[j]`` in the
+    source, matched by canonical name (never by index).
+
+    Args:
+        state (dict): A converted state dict with ``{head_prefix}fc.weight``
+            and ``{head_prefix}fc.bias``.
+        head_prefix (str): Prefix of the head, e.g. ``'head.'``.
+        src_classes (Sequence[str]): Class of each row in the checkpoint.
+        dst_classes (Sequence[str]): The wanted order.
+
+    Returns:
+        tuple[dict, list[int]]: The new state dict and ``rows``, the source
+        row of each output row.
+    """
+    keys = [head_prefix + 'fc.weight', head_prefix + 'fc.bias']
+    missing = [k for k in keys if k not in state]
+    if missing:
+        raise KeyError(f'no classifier to permute: {missing} not found')
+    num_rows = state[keys[0]].shape[0]
+    if not len(src_classes) == len(dst_classes) == num_rows:
+        raise ValueError(
+            f'the classifier has {num_rows} rows but the class orders name '
+            f'{len(src_classes)} (checkpoint) and {len(dst_classes)} (target) '
+            'classes'
+        )
+    rows = label_mapping(dst_classes, src_classes, strict=True).tolist()
+    out = OrderedDict(state)
+    for key in keys:
+        out[key] = state[key][rows].clone()
+    return out, rows
