@@ -4,6 +4,7 @@
 import math
 from unittest import TestCase
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
@@ -468,3 +469,41 @@ class TestARBExTrainStep(TestCase):
         self.assertTrue(
             all(torch.isfinite(v.detach()) for v in log_vars.values())
         )
+
+
+def test_arbex_rafdb_config_is_the_paper_recipe():
+    """arbex_rafdb.py: weights + shuffling (no balanced sampler), the paper's
+    1000 x (500 x 7) images and 0.995 per 3,500 images, one param group per
+    reference module, one attention value per class."""
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from fer_mm.datasets.categories import RAFDB_TRAIN_COUNTS
+
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(repo, 'configs/arbex/arbex_rafdb.py'))
+    assert cfg.train_dataloader.sampler == dict(
+        type='DefaultSampler', shuffle=True
+    )
+    counts = np.array(RAFDB_TRAIN_COUNTS, dtype=float)
+    weights = counts.sum() / len(counts) / counts
+    np.testing.assert_allclose(
+        cfg.model.head.class_weights, weights, atol=1e-4
+    )
+    n_train = counts.sum()
+    assert n_train == 12271
+    images = cfg.train_cfg.max_epochs * n_train
+    assert abs(images - 1000 * 500 * 7) / (1000 * 500 * 7) < 0.002
+    (sched,) = cfg.param_scheduler
+    assert sched.type == 'ExponentialLR' and sched.by_epoch
+    # lr after all passes = the paper's after 1000 epochs
+    np.testing.assert_allclose(
+        sched.gamma**cfg.train_cfg.max_epochs, 0.995**1000, rtol=0.02
+    )
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=3e-4)
+    keys = cfg.optim_wrapper.paramwise_cfg.custom_keys
+    assert set(keys) == {'backbone', 'head.mlp', 'head.anchors', 'head.attn'}
+    head = cfg.model.head
+    assert (head.num_anchors, head.num_attn_anchors) == (10, 1)
+    assert cfg.sync_bn == 'torch'

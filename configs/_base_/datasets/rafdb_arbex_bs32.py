@@ -1,7 +1,9 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 # RAF-DB with ARBEx's augmentation: resize 256, random crop 224, flip,
-# colour jitter, random erasing; class-balanced sampling (RAF-DB has no
-# videos, so the per-epoch refinement reduces to class balancing).
+# colour jitter, random erasing; shuffled, not class-balanced: the ARBEx
+# reference (train.py) balances through the class weights of its loss only
+# (w_c = (N / C) / n_c over the full training set), with a shuffled loader.
+# A class-balanced sampler on top would rebalance twice.
 _base_ = ['./rafdb_bs64.py']
 train_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -26,7 +28,7 @@ test_pipeline = [
 train_dataloader = dict(
     batch_size=32,
     dataset=dict(pipeline=train_pipeline),
-    sampler=dict(type='ClassBalancedSampler', _delete_=True),
+    sampler=dict(type='DefaultSampler', shuffle=True),
 )
 val_dataloader = dict(batch_size=64, dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -1,5 +1,6 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
-# ARBEx: POSTER V2 feature extractor (IR-50 frozen, as in ARBEx) and the
+# ARBEx: POSTER V2 feature extractor (IR-50 and the landmark stream frozen
+# as in ARBEx's get_poster: no gradients, BatchNorm in train mode) and the
 # reliability-balancing head (learnable anchors, attentive correction,
 # anchor and center losses).
 _base_ = ['./posterv2_7cls.py']
@@ -12,6 +13,9 @@ model = dict(
         in_channels=768,
         hidden_channels=(384, 192, 96),
         num_anchors=10,
+        # attention values per class: 1 as the reference's train.py
+        # (SelfAttn(n_classes, size_emb) has n_anchors=1); 10 = the anchors
+        num_attn_anchors=1,
         delta=1.0,
         batch_attention=False,
         test_mode='corrected',
