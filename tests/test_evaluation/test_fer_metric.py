@@ -49,6 +49,8 @@ class TestFERMetric(TestCase):
             self.assertAlmostEqual(got, want * 100)
         self.assertAlmostEqual(res['macro_f1'], sum(f1) / 4 * 100)
         self.assertEqual(res['support'], [5, 3, 2, 0])
+        # macro precision over the 4 classes: (0.6 + 0.5 + 0 + 0) / 4
+        self.assertAlmostEqual(res['macro_precision'], 27.5)
         self.assertTrue(math.isnan(res['mAP']))  # labels only: no scores
 
     def test_class_subset(self):
@@ -78,6 +80,9 @@ class TestFERMetric(TestCase):
         # AP per class: c0 ranks its positive first -> 1; c1 positives at
         # ranks 1 and 2 of scores (0.6, 0.4, 0.2, 0.2) -> 1; c2 -> 1.
         self.assertAlmostEqual(res['mAP'], 100.0, places=4)
+        # macro precision is of the labels, not the scores: predictions
+        # 0, 1, 0, 2 -> P = 1/2, 1/1, 1/1 -> 83.33, while mAP is 100
+        self.assertAlmostEqual(res['macro_precision'], 250 / 3, places=4)
 
     def test_evaluator_whole_set_and_png(self):
         import tempfile
@@ -100,6 +105,11 @@ class TestFERMetric(TestCase):
             out = evaluator.evaluate(10)
             self.assertAlmostEqual(out['fer/accuracy'], 50.0)
             self.assertAlmostEqual(out['fer/f1/b'], 4 / 7 * 100)
+            # both precision summaries, under distinct names
+            self.assertAlmostEqual(
+                out['fer/macro_precision'], (60 + 50 + 0 + 0) / 4
+            )
+            self.assertIn('fer/mAP', out)
             self.assertIn('fer/recall/d', out)
             self.assertTrue(
                 osp.getsize(osp.join(tmp, 'confusion_matrix.png')) > 0

@@ -33,8 +33,16 @@ class FERMetric(BaseMetric):
     * ``macro_f1``: the mean of :math:`F1_c` over all classes of :math:`S`
       (the ABAW expression metric). A ratio with a zero denominator counts as
       0, as in ``sklearn.metrics.f1_score(average='macro', zero_division=0)``;
-    * ``mAP``: mean one-vs-rest average precision of the scores over the
-      classes of :math:`S` present in the ground truth;
+    * ``macro_precision``: the mean of :math:`P_c` over all classes of
+      :math:`S` (zero denominators count as 0, as
+      ``sklearn.metrics.precision_score(average='macro', zero_division=0)``);
+      computed from the predicted labels;
+    * ``mAP``: mean *average precision*, i.e. the mean over the classes of
+      :math:`S` present in the ground truth of the one-vs-rest area under the
+      precision-recall curve of the scores (mmpretrain's
+      ``AveragePrecision``); computed from the scores, so it differs from
+      ``macro_precision``. Papers that print "mAP" next to accuracy (e.g.
+      the VAE-GAN augmentation paper) may mean either: both are reported;
     * ``conf_correct`` / ``conf_wrong``: mean top-1 softmax score of correct
       and wrong predictions (NaN when there is none);
     * per class (``per_class=True``): ``precision/<class>``,
@@ -136,6 +144,7 @@ class FERMetric(BaseMetric):
                 'accuracy',
                 'average_accuracy',
                 'macro_f1',
+                'macro_precision',
                 'mAP',
                 'conf_correct',
                 'conf_wrong',
@@ -188,7 +197,7 @@ class FERMetric(BaseMetric):
 
         Returns:
             dict: Scalars (``accuracy``, ``average_accuracy``, ``macro_f1``,
-            ``mAP`` [NaN without scores], ``conf_correct``, ``conf_wrong``),
+            ``macro_precision``, ``mAP`` [NaN without scores], ``conf_correct``, ``conf_wrong``),
             per-class lists over the subset (``precision``, ``recall`` [NaN
             for a class absent from the ground truth], ``f1``, ``support``)
             and the full ``confusion_matrix`` (C x C tensor).
@@ -241,6 +250,7 @@ class FERMetric(BaseMetric):
             if present.any()
             else float('nan'),
             macro_f1=float(f1.mean() * 100),
+            macro_precision=float(precision.mean() * 100),
             precision=(precision * 100).tolist(),
             recall=torch.where(
                 present, recall * 100, torch.full_like(recall, float('nan'))
