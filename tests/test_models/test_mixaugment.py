@@ -194,3 +194,31 @@ def test_lambda_is_beta_distributed():
     # Beta(0.1, 0.1) puts most mass near 0 and 1, mean 0.5
     assert abs(np.mean(lams) - 0.5) < 0.05
     assert np.mean((np.array(lams) < 0.1) | (np.array(lams) > 0.9)) > 0.6
+
+
+def test_rafdb_configs_state_lr_and_offer_unit_range(repo_root):
+    """The RAF-DB configs use Adam 1e-4 (one of the paper's two rates) and
+    the documented override gives the paper's [0, 1] inputs."""
+    import os.path as osp
+
+    import torch
+    from mmengine.config import Config
+    from mmpretrain.registry import MODELS
+
+    path = osp.join(
+        repo_root,
+        'configs/mixaugment/mixaugment-flip_resnet50_1xb32-100e_rafdb.py',
+    )
+    cfg = Config.fromfile(path)
+    assert cfg.optim_wrapper.optimizer == dict(type='Adam', lr=1e-4)
+    cfg.merge_from_dict(
+        {
+            'data_preprocessor.mean': [0, 0, 0],
+            'data_preprocessor.std': [255] * 3,
+        }
+    )
+    pre = MODELS.build(dict(cfg.data_preprocessor, type='FERDataPreprocessor'))
+    img = torch.tensor([0, 51, 255], dtype=torch.uint8).repeat(3, 1, 1)
+    out = pre(dict(inputs=[img.view(3, 1, 3)]), False)['inputs']
+    assert out.min() == 0 and out.max() == 1
+    torch.testing.assert_close(out[0, 0, 0], torch.tensor([0.0, 0.2, 1.0]))
