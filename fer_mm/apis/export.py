@@ -221,3 +221,24 @@ def _add_metadata(path, classes, input_size, cfg, score_mode) -> None:
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
     onnx.save(proto, path)
+
+
+def pipeline_input_size(pipeline: Sequence[dict]) -> Optional[Tuple[int, int]]:
+    """``(height, width)`` a test pipeline ends with (last fixed-size
+    ``Resize`` / ``CenterCrop`` / ``ResizeEdge``-free size), or None."""
+    size = None
+    for t in pipeline:
+        kind = str(t.get('type', '')).split('.')[-1]
+        value = None
+        if kind == 'Resize' and t.get('scale') is not None:
+            value = t['scale']
+        elif kind == 'CenterCrop':
+            value = t.get('crop_size')
+        elif kind == 'RandomResizedCrop':
+            value = t.get('scale')
+        if value is not None:
+            if isinstance(value, int):
+                size = (value, value)
+            else:
+                size = (int(value[1]), int(value[0]))  # mmcv: (w, h)
+    return size

@@ -227,7 +227,11 @@ class FERInferencer:
         """
         items = self._image_items(inputs)
         self.stats = dict(
-            images=0, faces=0, no_face=[], skipped=list(self._skipped)
+            total=len(items),
+            images=0,
+            faces=0,
+            no_face=[],
+            skipped=list(self._skipped),
         )
         for start in range(0, len(items), self.batch_size):
             chunk = []

@@ -1,0 +1,83 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+"""Command-line options shared by ``demo/image_demo.py`` and
+``demo/video_demo.py``."""
+
+import argparse
+
+from .fer_inferencer import FERInferencer
+
+
+def add_model_args(parser: argparse.ArgumentParser) -> None:
+    """Options shared by the image and video demos."""
+    parser.add_argument(
+        'model', help='config file, model-index name or .onnx file'
+    )
+    parser.add_argument(
+        '--checkpoint', help='checkpoint of the config (loaded weights-only)'
+    )
+    parser.add_argument(
+        '--out-dir', default='outputs', help='output folder (default: outputs)'
+    )
+    parser.add_argument(
+        '--no-vis',
+        action='store_true',
+        help='do not write drawn images / video',
+    )
+    parser.add_argument(
+        '--detector',
+        default='mtcnn',
+        help='mtcnn (default), haar or a registered FACE_DETECTORS type',
+    )
+    parser.add_argument(
+        '--min-face-size',
+        type=int,
+        help='smallest face side in pixels (detector default if unset)',
+    )
+    parser.add_argument(
+        '--no-detect',
+        action='store_true',
+        help='inputs are already cropped and aligned faces (no detection, no alignment)',
+    )
+    parser.add_argument(
+        '--template',
+        default='rafdb',
+        help='alignment template: rafdb (default) or arcface',
+    )
+    parser.add_argument(
+        '--align-size',
+        type=int,
+        help='aligned crop side (default: the template size)',
+    )
+    parser.add_argument(
+        '--batch-size', type=int, default=32, help='faces per forward pass'
+    )
+    parser.add_argument(
+        '--precision',
+        default='float32',
+        help='float32 (default), auto (bf16 only on CPUs with native bf16) or bfloat16 (forced)',
+    )
+    parser.add_argument('--device', default='cpu')
+
+
+def build_inferencer(args) -> FERInferencer:
+    detector = None
+    if not args.no_detect:
+        detector = dict(type=args.detector)
+        if args.min_face_size:
+            key = (
+                'min_face_size'
+                if args.detector.lower() == 'mtcnn'
+                else 'min_size'
+            )
+            size = args.min_face_size
+            detector[key] = size if key == 'min_face_size' else (size, size)
+    return FERInferencer(
+        args.model,
+        args.checkpoint,
+        device=args.device,
+        detector=detector,
+        template=args.template,
+        align_size=args.align_size,
+        precision=args.precision,
+        batch_size=args.batch_size,
+    )

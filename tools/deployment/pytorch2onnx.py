@@ -1,0 +1,80 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+"""Export a trained fer_mm classifier to ONNX and check it with onnxruntime.
+
+    python tools/deployment/pytorch2onnx.py CONFIG CKPT OUT.onnx
+
+The graph takes ``(N, 3, H, W)`` float32 BGR crops in [0, 255] (batch axis
+dynamic), folds in the model's normalisation, and outputs ``logits`` and
+``scores`` (class probabilities). Class names, crop size and the test
+pipeline are stored as metadata, so ``FERInferencer('OUT.onnx')`` needs no
+config. The file is only written once onnxruntime matched PyTorch.
+"""
+
+import argparse
+import sys
+
+from fer_mm.apis.export import export_onnx, pipeline_input_size
+from fer_mm.apis.model import build_classifier
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config file or model-index name')
+    parser.add_argument(
+        'checkpoint', help='checkpoint (.pth), loaded weights-only'
+    )
+    parser.add_argument('out', help='output .onnx file')
+    parser.add_argument(
+        '--input-size',
+        type=int,
+        nargs=2,
+        metavar=('H', 'W'),
+        help="crop size (default: the size the config's test pipeline resizes to)",
+    )
+    parser.add_argument(
+        '--opset', type=int, default=18, help='ONNX opset (default 18)'
+    )
+    parser.add_argument(
+        '--atol',
+        type=float,
+        default=1e-4,
+        help='largest allowed onnxruntime vs PyTorch difference',
+    )
+    parser.add_argument(
+        '--no-verify', action='store_true', help='skip the onnxruntime check'
+    )
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    model, cfg, classes = build_classifier(args.config, args.checkpoint)
+    size = args.input_size or pipeline_input_size(
+        cfg.test_dataloader.dataset.pipeline
+    )
+    if size is None:
+        sys.exit(
+            "cannot tell the crop size from the config's test pipeline: give --input-size H W"
+        )
+    report = export_onnx(
+        model,
+        args.out,
+        size,
+        classes=classes,
+        cfg=cfg,
+        opset=args.opset,
+        verify=not args.no_verify,
+        atol=args.atol,
+    )
+    print(
+        f'wrote {args.out} (input N x 3 x {size[0]} x {size[1]}, dynamic N; scores by {report["score_mode"]})'
+    )
+    if report['max_abs_diff_logits'] is not None:
+        print(
+            'onnxruntime vs PyTorch, max abs difference: '
+            f'logits {report["max_abs_diff_logits"]:.3g}, scores {report["max_abs_diff_scores"]:.3g}'
+        )
+
+
+if __name__ == '__main__':
+    main()
