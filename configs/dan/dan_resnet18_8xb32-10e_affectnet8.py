@@ -128,3 +128,8 @@ train_cfg = dict(by_epoch=True, max_epochs=10, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=256)
+# BatchNorm statistics over the global batch of 256, as the reference's
+# single-GPU batch (yaoing/DAN trains on one device). torch's SyncBatchNorm
+# needs GPUs: on a CPU (gloo) run pass --cfg-options sync_bn=None
+# (BatchNorm over 32 per process).
+sync_bn = 'torch'

@@ -13,6 +13,7 @@ import tempfile
 from collections import OrderedDict
 from unittest import TestCase
 
+import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -723,3 +724,29 @@ class TestDANWithMixAugment(TestCase):
         # rows (T = 8 rows here), so the weighted mean is eq. 3.
         expected = per_sample[:4].mean() + 2 * per_sample[4:].mean()
         torch.testing.assert_close(losses['loss_cls'], expected)
+
+
+@pytest.mark.parametrize(
+    'name',
+    [
+        'dan_resnet18_8xb32-40e_rafdb.py',
+        'dan_resnet18_8xb32-10e_affectnet8.py',
+        'dan_resnet18_8xb32-10e_affectnet7.py',
+    ],
+)
+def test_multi_gpu_configs_default_to_sync_bn(name, repo_root):
+    """8 x 32 reproduces the reference's one batch of 256 only with SyncBN:
+    the default; mmengine converts every BatchNorm of the model."""
+    from mmengine.config import Config
+    from mmengine.model import convert_sync_batchnorm
+
+    cfg = Config.fromfile(osp.join(repo_root, 'configs/dan', name))
+    assert cfg.sync_bn == 'torch'
+    assert cfg.train_dataloader.batch_size * 8 == 256
+    model = MODELS.build(
+        dict(cfg.model, backbone=dict(cfg.model.backbone, init_cfg=None))
+    )
+    model = convert_sync_batchnorm(model, cfg.sync_bn)
+    kinds = {type(m).__name__ for m in model.modules()}
+    assert 'SyncBatchNorm' in kinds
+    assert not kinds & {'BatchNorm1d', 'BatchNorm2d'}
