@@ -1,8 +1,8 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 # The demo (`make demo`): ResNet-18 from scratch on the built-in synthetic set
 # (RAF-DB layout) at 48x48, 8 epochs, sized to finish in about 5 minutes on a
-# 2-core AVX2-only CPU in float32 (faster with native bf16 and --amp). No
-# validation during training: tools/test.py evaluates the last checkpoint.
+# 2-core AVX2-only CPU in float32 (faster with native bf16 and --amp). One
+# validation, after the last epoch; tools/test.py then evaluates that checkpoint.
 # The longer 64x64 / 30-epoch recipe: resnet18_1xb64-30e_synthetic-rafdb.py.
 _base_ = ['./resnet18_1xb64-30e_synthetic-rafdb.py']
 
@@ -20,10 +20,8 @@ test_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
 
 param_scheduler = [
     dict(

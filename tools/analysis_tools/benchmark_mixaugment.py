@@ -3,7 +3,7 @@
 
     python tools/analysis_tools/benchmark_mixaugment.py \
         [--config configs/mixaugment/vanilla_resnet18_1xb64-8e_synthetic-rafdb.py]
-        [--batch-size 64] [--size 64] [--iters 10] [--amp]
+        [--batch-size 64] [--size 64] [--iters 10] [--amp [--amp-dtype D]]
 
 Times full training steps (preprocess, forward, loss, backward, step) at the
 same batch size B for: vanilla and Mixup (B images), MixAugment(permute)
@@ -45,7 +45,16 @@ def parse_args():
     parser.add_argument('--size', type=int, default=64)
     parser.add_argument('--iters', type=int, default=10)
     parser.add_argument('--warmup', type=int, default=2)
-    parser.add_argument('--amp', action='store_true')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='autocast: bf16 where the CPU has native bf16, else float32',
+    )
+    parser.add_argument(
+        '--amp-dtype',
+        default='auto',
+        help="with --amp: 'auto' (by the hardware) or a forced dtype",
+    )
     return parser.parse_args()
 
 
@@ -61,7 +70,7 @@ def step_time(cfg, augment, args):
     model = MODELS.build(model_cfg).train()
     optim = torch.optim.SGD(model.parameters(), lr=1e-3)
     wrapper = (
-        AutocastOptimWrapper(optimizer=optim)
+        AutocastOptimWrapper(dtype=args.amp_dtype, optimizer=optim)
         if args.amp
         else OptimWrapper(optimizer=optim)
     )

@@ -1,7 +1,7 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 import sys
-from typing import Optional
 
+import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmpretrain.registry import HOOKS
@@ -61,11 +61,11 @@ class ProgressBarHook(Hook):
         if self._bar is None:
             return
         postfix = dict(epoch=f'{runner.epoch + 1}/{runner.max_epochs}')
-        loss: Optional[float] = None
-        if isinstance(outputs, dict) and 'loss' in outputs:
-            loss = float(outputs['loss'])
+        loss = outputs.get('loss') if isinstance(outputs, dict) else None
+        if isinstance(loss, torch.Tensor):
+            loss = loss.detach().float().mean().item()
         if loss is not None:
-            postfix['loss'] = f'{loss:.3f}'
+            postfix['loss'] = f'{float(loss):.3f}'
         self._bar.set_postfix(postfix, refresh=False)
         self._bar.update(1)
 
