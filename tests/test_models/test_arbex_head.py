@@ -507,3 +507,61 @@ def test_arbex_rafdb_config_is_the_paper_recipe():
     head = cfg.model.head
     assert (head.num_anchors, head.num_attn_anchors) == (10, 1)
     assert cfg.sync_bn == 'torch'
+
+
+class TestARBExHeadOptions(TestCase):
+    """Options of the primary-head experiment (detached confidence, warm-up
+    of t, log-only diagnostics)."""
+
+    def test_progress_warmup(self):
+        head = build_head(progress_warmup=0.5)
+        hub = MessageHub.get_instance('test_arbex_warmup')
+        hub.update_info('max_iters', 100)
+        # t = max(iter / max - 0.5, 0) / 0.5, by hand
+        for it, t in ((0, 0.0), (25, 0.0), (50, 0.0), (75, 0.5), (100, 1.0)):
+            hub.update_info('iter', it)
+            self.assertAlmostEqual(head.current_progress(), t)
+        with self.assertRaisesRegex(ValueError, 'progress_warmup'):
+            build_head(progress_warmup=1.0)
+
+    def test_detached_confidence_has_no_gradient(self):
+        emb = torch.randn(4, D)
+        outs = build_head().distributions(emb, 1.0)
+        self.assertTrue(outs['confidence'].requires_grad)
+        head = build_head(detach_confidence=True)
+        outs = head.distributions(emb, 1.0)
+        self.assertFalse(outs['confidence'].requires_grad)
+        # same values, only the gradient path differs
+        torch.testing.assert_close(
+            outs['corrected'],
+            build_head().distributions(emb, 1.0)['corrected'],
+        )
+
+    def test_diagnostics_by_hand(self):
+        head = build_head(log_diagnostics=True)
+        head.progress = 0.5
+        emb = torch.randn(4, D)
+        samples = [real(0), real(2), real(1), real(0)]
+        losses = head.loss((emb,), samples)
+        self.assertEqual(
+            set(losses),
+            {
+                'loss_cls',
+                'loss_anchor',
+                'loss_center',
+                'conf_primary',
+                'acc_primary',
+                'acc_corrected',
+                'progress',
+            },
+        )
+        out = head.distributions(emb, 0.5)
+        labels = torch.tensor([0, 2, 1, 0])
+        want_p = (out['probs'].argmax(1) == labels).float().mean() * 100
+        want_c = (out['corrected'].argmax(1) == labels).float().mean() * 100
+        torch.testing.assert_close(losses['acc_primary'], want_p)
+        torch.testing.assert_close(losses['acc_corrected'], want_c)
+        torch.testing.assert_close(
+            losses['conf_primary'], out['confidence'].mean()
+        )
+        self.assertEqual(losses['progress'].item(), 0.5)

@@ -124,6 +124,21 @@ class ARBExHead(ClsHead):
         anchor_init_std (float): Std of the normal anchor initialisation;
             0 gives the reference's all-zero anchors, at which no anchor
             loss has a gradient. Defaults to 0.1.
+        detach_confidence (bool): Stop the gradient through :math:`c(p)` in
+            the final mix and the center loss. The reference does not: the
+            class loss can then lower itself by making :math:`p` *less*
+            confident whenever the correction beats it, which keeps a
+            from-scratch primary MLP near uniform (see the ARBEx README).
+            Defaults to False (reference).
+        progress_warmup (float): Fraction of training during which
+            :math:`t = 0` (plain training of :math:`p`); afterwards
+            :math:`t` ramps linearly from 0 to 1 at the end. Defaults to 0
+            (reference: :math:`t` = iter / max_iters).
+        log_diagnostics (bool): Add log-only values to the loss dict
+            (``conf_primary``: mean :math:`c(p)`; ``acc_primary`` /
+            ``acc_corrected``: batch accuracy of :math:`p` and
+            :math:`\hat p` on hard labels; ``progress``: :math:`t`).
+            Defaults to False.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
@@ -153,6 +168,9 @@ class ARBExHead(ClsHead):
         ),
         class_weights: Optional[Sequence[float]] = None,
         anchor_init_std: float = 0.1,
+        detach_confidence: bool = False,
+        progress_warmup: float = 0.0,
+        log_diagnostics: bool = False,
         init_cfg: Optional[dict] = None,
     ):
         if num_attn_anchors is None:
@@ -193,6 +211,14 @@ class ARBExHead(ClsHead):
         self.batch_attention = batch_attention
         self.test_mode = test_mode
         self.progress: Optional[float] = None
+        if not 0 <= progress_warmup < 1:
+            raise ValueError(
+                'ARBExHead: progress_warmup must be in [0, 1), got '
+                f'{progress_warmup!r}'
+            )
+        self.detach_confidence = bool(detach_confidence)
+        self.progress_warmup = float(progress_warmup)
+        self.log_diagnostics = bool(log_diagnostics)
         self.loss_anchor = self._build_loss(loss_anchor)
         self.loss_center = self._build_loss(loss_center)
 
@@ -303,7 +329,9 @@ class ARBExHead(ClsHead):
         cur_iter, max_iters = hub.get_info('iter'), hub.get_info('max_iters')
         if cur_iter is None or not max_iters:
             return 0.0
-        return min(max(cur_iter / max_iters, 0.0), 1.0)
+        ratio = min(max(cur_iter / max_iters, 0.0), 1.0)
+        warm = self.progress_warmup
+        return max(ratio - warm, 0.0) / (1.0 - warm)
 
     def primary(self, emb: torch.Tensor) -> torch.Tensor:
         """Primary distribution :math:`p` ``(B, C)``."""
@@ -365,6 +393,8 @@ class ARBExHead(ClsHead):
         """
         probs = self.primary(emb)
         conf = entropy_confidence(probs)
+        if self.detach_confidence:
+            conf = conf.detach()
         distances = self.anchor_distances(emb)
         sim = self.similarity(distances)
         attn = self.attention(emb)
@@ -468,7 +498,27 @@ class ARBExHead(ClsHead):
             # Zero, still connected to the anchors (DDP unused parameters).
             loss_center = outs['distances'].sum() * 0
         losses['loss_center'] = progress * loss_center
+        if self.log_diagnostics:
+            losses.update(self._diagnostics(outs, data_samples, hard))
+            losses['progress'] = corrected.new_tensor(progress)
         return losses
+
+    @torch.no_grad()
+    def _diagnostics(self, outs, data_samples, hard) -> dict:
+        """Log-only values (no 'loss' in their names)."""
+        hard = hard.to(outs['probs'].device)
+        logs = dict(conf_primary=outs['confidence'].detach().mean())
+        if hard.any():
+            labels = torch.cat(
+                [s.gt_label for s, h in zip(data_samples, hard.tolist()) if h]
+            ).to(hard.device)
+            for name, key in (
+                ('primary', 'probs'),
+                ('corrected', 'corrected'),
+            ):
+                pred = outs[key][hard].argmax(1)
+                logs[f'acc_{name}'] = (pred == labels).float().mean() * 100
+        return logs
 
     def _get_predictions(
         self,
