@@ -174,3 +174,44 @@ def test_sam_errors():
     loss = model(**batch(), mode='loss')['loss']  # outside optim_context
     with pytest.raises(RuntimeError, match='second forward pass'):
         wrapper.update_params(loss)
+
+
+@pytest.mark.slow
+def test_sam_with_stock_dist_train_two_processes(
+    synthetic_rafdb, repo_root, tmp_path
+):
+    """Stock tools/dist_train.sh (2 gloo processes, DDP): SAM over SGD
+    trains an mmpretrain ImageClassifier (ImageClassifier.train_step calls
+    update_params once; the wrapper replays the forward pass)."""
+    import glob
+    import os.path as osp
+    import subprocess
+
+    from fer_mm.utils import load_checkpoint_file
+    from tests.helpers.tiny_config import tool_env, write_tiny_config
+
+    cfg = write_tiny_config(
+        str(tmp_path / 'tiny.py'), repo_root, synthetic_rafdb, epochs=1
+    )
+    work = str(tmp_path / 'sam')
+    cmd = ['bash', 'tools/dist_train.sh', cfg, '2', '--work-dir', work]
+    cmd += [
+        '--cfg-options',
+        'optim_wrapper.type=SAMOptimWrapper',
+        'optim_wrapper.rho=0.05',
+    ]
+    proc = subprocess.run(
+        cmd,
+        cwd=repo_root,
+        env=tool_env(repo_root),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-6000:]
+    assert 'Distributed training: True' in log
+    (ckpt,) = glob.glob(osp.join(work, '**', 'epoch_1.pth'), recursive=True)
+    state = load_checkpoint_file(ckpt)
+    assert "type='SAMOptimWrapper'" in log
+    assert any(k.startswith('backbone.') for k in state['state_dict'])
