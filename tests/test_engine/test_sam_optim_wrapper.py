@@ -36,7 +36,7 @@ class TinyModel(BaseModel):
         super().__init__()
         self.fc = nn.Linear(2, 1, bias=False)
         with torch.no_grad():
-            self.fc.weight.copy_(torch.tensor([W0]))
+            self.fc.weight.copy_(torch.from_numpy(W0[None]))
         self.calls = []
 
     def forward(self, inputs, data_samples=None, mode='tensor'):
@@ -81,7 +81,7 @@ def test_sam_sgd_step_equals_hand_computed_update():
     )
     # the logged loss is the first pass's, at w
     np.testing.assert_allclose(
-        float(log_vars['loss']), np.mean((X @ W0 - T) ** 2), rtol=1e-6
+        log_vars['loss'].item(), np.mean((X @ W0 - T) ** 2), rtol=1e-6
     )
     w_e = W0 + 0.05 * g0 / np.linalg.norm(g0)
     np.testing.assert_allclose(
