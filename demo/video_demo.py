@@ -32,6 +32,7 @@ from fer_mm.apis.writers import (
     write_csv,
     write_json,
 )
+from fer_mm.datasets.categories import AFFWILD2_CATEGORIES, label_mapping
 
 
 def parse_args():
@@ -89,6 +90,14 @@ def main():
     )
     inferencer = build_inferencer(args)
     classes = inferencer.classes
+    if args.abaw:
+        # Fail before the first frame if the classes have no ABAW names.
+        try:
+            label_mapping(classes, AFFWILD2_CATEGORIES, strict=True)
+        except (KeyError, ValueError) as err:
+            raise SystemExit(
+                f'--abaw: the model classes {classes} do not map onto Aff-Wild2 expressions: {err}'
+            )
     frame_batch = args.frame_batch or (1 if src.webcam else 8)
     expected = src.expected_frames()
     bar = ProgressBar(-(-expected // args.every) if expected else 0)

@@ -8,10 +8,15 @@ import numpy as np
 import pytest
 import torch
 
+from fer_mm.datasets.categories import RAFDB_CATEGORIES
+
 RESNET = 'configs/resnet/resnet18_1xb64-30e_synthetic-rafdb.py'
 DAN = 'configs/dan/dan_resnet18_1xb64-8e_synthetic-rafdb.py'
 POSTER = 'configs/poster_v2/posterv2_1xb32-5e_synthetic-rafdb.py'
 ARBEX = 'configs/arbex/arbex_resnet18_1xb64-8e_synthetic-rafdb.py'
+# The test checkpoint's class names: RAF-DB's, in reverse order (so that a
+# name from the checkpoint differs from the config dataset's).
+CKPT_CLASSES = list(reversed(RAFDB_CATEGORIES))
 
 
 @pytest.fixture(scope='session')
@@ -49,7 +54,7 @@ def resnet_checkpoint(tmp_path_factory, repo_root):
     torch.save(
         dict(
             state_dict=model.state_dict(),
-            meta=dict(dataset_meta=dict(classes=list('ABCDEFG'))),
+            meta=dict(dataset_meta=dict(classes=CKPT_CLASSES)),
         ),
         path,
     )

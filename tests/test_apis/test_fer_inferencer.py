@@ -14,7 +14,7 @@ from fer_mm.apis.export import export_onnx
 from fer_mm.apis.face import FaceAligner, MTCNNDetector
 from fer_mm.apis.model import build_classifier
 
-from .conftest import DAN, RESNET
+from .conftest import CKPT_CLASSES, DAN, RESNET
 
 KEYS = {
     'pred_scores',
@@ -51,7 +51,7 @@ def test_astronaut_one_face(
     assert face['pred_label'] == int(np.argmax(probs))
     assert face['pred_score'] == pytest.approx(probs.max())
     # Class names come from the checkpoint's dataset_meta.
-    assert face['pred_class'] == 'ABCDEFG'[face['pred_label']]
+    assert face['pred_class'] == CKPT_CLASSES[face['pred_label']]
     x1, y1, x2, y2 = face['bbox']
     assert 0 <= x1 < x2 <= 512 and 0 <= y1 < y2 <= 512
     marks = face['landmarks']

@@ -15,7 +15,7 @@ from fer_mm.apis.backends import ONNXBackend
 from fer_mm.apis.export import export_onnx, pipeline_input_size
 from fer_mm.apis.model import build_classifier
 
-from .conftest import ARBEX, DAN, POSTER, RESNET
+from .conftest import ARBEX, CKPT_CLASSES, DAN, POSTER, RESNET
 
 
 def reference(model, x):
@@ -87,17 +87,22 @@ def test_pytorch2onnx_tool(repo_root, tmp_path, resnet_checkpoint):
         RESNET,
         resnet_checkpoint,
         out,
+        '--dynamo',
     ]
     proc = subprocess.run(
         cmd, cwd=repo_root, capture_output=True, text=True, timeout=600
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'max abs difference' in proc.stdout
-    assert ONNXBackend(out).classes == list('ABCDEFG')
+    backend = ONNXBackend(out)
+    assert backend.classes == CKPT_CLASSES
+    # The torch.export path keeps the batch axis dynamic too.
+    x = np.random.default_rng(0).integers(0, 256, (5, 3, 64, 64))
+    assert backend(x.astype(np.float32))[0].shape == (5, 7)
     # A checkpoint of another model: refused with the keys named.
     cmd[2] = DAN
     proc = subprocess.run(
-        cmd[:-1] + [str(tmp_path / 'dan.onnx')],
+        cmd[:-2] + [str(tmp_path / 'dan.onnx')],
         cwd=repo_root,
         capture_output=True,
         text=True,

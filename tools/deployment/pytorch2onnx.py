@@ -41,6 +41,11 @@ def parse_args():
         help='largest allowed onnxruntime vs PyTorch difference',
     )
     parser.add_argument(
+        '--dynamo',
+        action='store_true',
+        help="use torch's torch.export-based exporter (default: TorchScript)",
+    )
+    parser.add_argument(
         '--no-verify', action='store_true', help='skip the onnxruntime check'
     )
     return parser.parse_args()
@@ -65,6 +70,7 @@ def main():
         opset=args.opset,
         verify=not args.no_verify,
         atol=args.atol,
+        dynamo=args.dynamo,
     )
     print(
         f'wrote {args.out} (input N x 3 x {size[0]} x {size[1]}, dynamic N; scores by {report["score_mode"]})'

@@ -1,0 +1,133 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+"""demo/image_demo.py and demo/video_demo.py end to end (subprocesses)."""
+
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import pytest
+
+from fer_mm.datasets.categories import AFFWILD2_CATEGORIES
+
+from .conftest import RESNET, moving_frames, write_clip
+
+pytestmark = pytest.mark.slow
+
+
+def run(args, repo_root, ok=True):
+    proc = subprocess.run(
+        [sys.executable, *args],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if ok:
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
+    return proc
+
+
+def test_image_demo_folder(
+    repo_root, resnet_checkpoint, astronaut, coffee, tmp_path
+):
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    cv2.imwrite(str(folder / 'astronaut.jpg'), astronaut)
+    cv2.imwrite(str(folder / 'coffee.jpg'), coffee)
+    (folder / 'readme.txt').write_text('x')
+    out = tmp_path / 'out'
+    proc = run(
+        [
+            'demo/image_demo.py',
+            str(folder),
+            RESNET,
+            '--checkpoint',
+            resnet_checkpoint,
+            '--out-dir',
+            str(out),
+        ],
+        repo_root,
+    )
+    assert 'no face found in 1 image(s)' in proc.stdout
+    assert 'skipped 1 file(s)' in proc.stdout
+    result = json.load(open(out / 'predictions.json'))
+    assert [r['num_faces'] for r in result['images']] == [1, 0]
+    assert result['summary']['images_without_face'] == [
+        str(folder / 'coffee.jpg')
+    ]
+    face = result['images'][0]['faces'][0]
+    assert sum(face['pred_scores']) == pytest.approx(1.0, abs=1e-4)
+    rows = list(csv.DictReader(open(out / 'predictions.csv')))
+    assert len(rows) == 2
+    assert (
+        rows[0]['pred_class'] == face['pred_class']
+        and rows[1]['pred_class'] == ''
+    )
+    assert sorted(os.listdir(out / 'vis')) == ['astronaut.jpg', 'coffee.jpg']
+
+
+def test_video_demo_abaw(repo_root, resnet_checkpoint, astronaut, tmp_path):
+    n = 12
+    frames, _ = moving_frames(astronaut, n)
+    clip = write_clip(str(tmp_path / 'vid.avi'), frames, fourcc='MJPG')
+    out = tmp_path / 'out'
+    args = [
+        'demo/video_demo.py', clip, RESNET, '--checkpoint', resnet_checkpoint, '--out-dir', str(out),
+        '--every', '2', '--detect-every', '3', '--smooth', '0.5', '--abaw',
+    ]  # fmt: skip
+    proc = run(args, repo_root)
+    assert 'frames/s' in proc.stdout
+    assert sorted(os.listdir(out)) == [
+        'abaw',
+        'vid.csv',
+        'vid.json',
+        'vid.mp4',
+    ]
+    result = json.load(open(out / 'vid.json'))
+    assert result['summary']['frames'] == n // 2
+    assert result['summary']['detector_runs'] == 2
+    kept = {f['frame']: f['faces'][0]['pred_label'] for f in result['frames']}
+    assert sorted(kept) == list(range(0, n, 2))
+    rows = list(csv.DictReader(open(out / 'vid.csv')))
+    assert [int(r['frame']) for r in rows] == list(range(0, n, 2))
+    lines = open(out / 'abaw' / 'vid.txt').read().splitlines()
+    assert lines[0] == 'image_location,' + ','.join(AFFWILD2_CATEGORIES)
+    assert len(lines) == n + 1
+    classes = result['classes']
+    for i, line in enumerate(lines[1:]):
+        name, label = line.split(',')
+        assert name == f'vid/{i + 1:05d}.jpg'
+        # Skipped odd frames take the previous kept frame's prediction,
+        # mapped by class name onto Aff-Wild2's order.
+        want = classes[kept[i - i % 2]]
+        assert AFFWILD2_CATEGORIES[int(label)] == want
+
+
+def test_video_demo_early_end_writes_nothing(
+    repo_root, resnet_checkpoint, astronaut, tmp_path
+):
+    frames, _ = moving_frames(astronaut, 12)
+    clip = write_clip(str(tmp_path / 'vid.avi'), frames, fourcc='MJPG')
+    data = open(clip, 'rb').read()
+    open(clip, 'wb').write(data[: len(data) // 2])
+    out = tmp_path / 'out'
+    proc = run(
+        [
+            'demo/video_demo.py',
+            clip,
+            RESNET,
+            '--checkpoint',
+            resnet_checkpoint,
+            '--out-dir',
+            str(out),
+            '--abaw',
+        ],
+        repo_root,
+        ok=False,
+    )
+    assert proc.returncode != 0
+    assert 'ended early' in proc.stderr
+    assert not out.exists() or os.listdir(out) == []
