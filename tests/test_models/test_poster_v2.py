@@ -830,7 +830,7 @@ def test_rafdb_config_is_the_reference_recipe(repo_root):
     assert backbone.freeze_landmark and not backbone.get('frozen_stats')
 
 
-def test_arbex_reference_files_are_refused_with_a_clear_message(
+def test_arbex_reference_files_are_sent_to_their_converter(
     tmp_path, repo_root, capsys
 ):
     spec = importlib.util.spec_from_file_location(
@@ -859,5 +859,5 @@ def test_arbex_reference_files_are_refused_with_a_clear_message(
         assert cli.main([src, str(tmp_path / 'out.pth')]) == 2
         err = capsys.readouterr().err
         assert name in err and 'ARBEx reference' in err, err
-        assert 'never saves the self-attention' in err
+        assert 'arbex_to_fermm.py' in err and 'never saves' in err
     assert not (tmp_path / 'out.pth').exists()

@@ -73,15 +73,14 @@ ARBEX_PREFIXES = (
     'vit.blocks.',
 )
 ARBEX_UNSUPPORTED = (
-    'is a weight file of the ARBEx reference (takihasan/ARBEx): '
-    'converting it is not supported. Its feature extractor file (vit.*.pth) '
-    "uses that repository's own PosterV2 layout (ir.net_1/net_2/net_3, "
-    'window_module, attns, ffns, embs, vit.*), its head files hold only the '
-    'primary MLP (classifier.*.pth, net.N) and the anchors (anchors.*.pth), '
-    'and train.py never saves the self-attention module, so an ARBExHead '
-    'cannot be restored from them. Start ARBEx from the POSTER V2 stream '
-    'weights (ir50.pth, the MobileFaceNet checkpoint) or a released POSTER V2 '
-    'checkpoint converted with --no-head.'
+    'is a weight file of the ARBEx reference (takihasan/ARBEx), not of '
+    'POSTER V2: its feature extractor file (vit.*.pth) uses that '
+    "repository's own PosterV2 layout (ir.net_1/net_2/net_3, landmark.path_N, "
+    'window_module, attns, ffns, embs, vit.*) and its head files hold the '
+    'primary MLP (classifier.*.pth, net.N) and the anchors (anchors.*.pth). '
+    'Convert them with tools/model_converters/arbex_to_fermm.py VIT DST '
+    '--classifier CLASSIFIER --anchors ANCHORS; train.py never saves the '
+    'self-attention module, which therefore starts fresh.'
 )
 
 
