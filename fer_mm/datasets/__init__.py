@@ -1,5 +1,6 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 from .affwild2 import AffWild2
+from .bagging_sampler import BaggingSampler, bagging_subset
 from .base_fer import FERDataset, ImageLoadError
 from .categories import (
     AFFECTNET_CATEGORIES,
@@ -16,10 +17,17 @@ from .categories import (
 )
 from .fer2013 import FER2013, FERPlus
 from .generated_mix import GeneratedMixDataset, GeneratedMixSampler
-from .landmarks import load_landmarks, write_landmarks
+from .landmarks import (
+    IBUG68_FLIP_INDEX,
+    attach_landmarks,
+    load_landmarks,
+    write_landmarks,
+)
 from .lsd import ABAW4LSD
 from .rafdb import RAFDB
+from .rafdb_landmarks import RAFDBLandmarks
 from .samplers import ClassBalancedSampler, VideoRefinementSampler
+from .transforms import LandmarkRandomFlip, LandmarkResize, TwoViews
 
 __all__ = [
     'CANONICAL_EXPRESSIONS',
@@ -46,4 +54,12 @@ __all__ = [
     'VideoRefinementSampler',
     'GeneratedMixDataset',
     'GeneratedMixSampler',
+    'BaggingSampler',
+    'bagging_subset',
+    'IBUG68_FLIP_INDEX',
+    'attach_landmarks',
+    'RAFDBLandmarks',
+    'LandmarkRandomFlip',
+    'LandmarkResize',
+    'TwoViews',
 ]

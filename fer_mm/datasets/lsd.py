@@ -2,13 +2,14 @@
 import difflib
 import os
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from mmengine.logging import MMLogger
 from mmpretrain.registry import DATASETS
 
 from .base_fer import FERDataset
 from .categories import LSD_CATEGORIES
+from .landmarks import attach_landmarks
 
 _SPLITS = {
     'train': 'training_set_synthetic_images',
@@ -59,7 +60,8 @@ class ABAW4LSD(FERDataset):
         ├── training_set_synthetic_images/
         │   ├── ANGER/ (released as ANGERE or ANGRER)  DISGUST/  FEAR/
         │   └── HAPPINESS/  SADNESS/  SURPRISE/   -> *.jpg
-        └── validation_set_real_images/<CLASS>/*.jpg
+        ├── validation_set_real_images/<CLASS>/*.jpg
+        └── landmarks_68/training_set_synthetic_images.txt   (optional)
 
     Folder names are matched to the classes tolerantly (case, small
     misspellings), and the mapping used is logged. A folder that matches no
@@ -69,6 +71,14 @@ class ABAW4LSD(FERDataset):
         data_root (str): Root of the tree.
         split (str): ``'train'`` (synthetic) or ``'val'`` (real), or a
             folder name under ``data_root``. Defaults to ``'train'``.
+        landmark_file (str, optional): 68-point landmarks for the multi-task
+            model (:func:`fer_mm.datasets.load_landmarks` format), one line
+            per image named by its path under the split folder
+            (``ANGRER/00001.jpg``); relative paths are under ``data_root``.
+            Each item gets ``gt_landmarks`` (68x2 pixels). Defaults to None.
+        missing_landmarks (str): ``'mask'`` (an image without a line keeps no
+            ``gt_landmarks`` and is trained on the expression loss only; the
+            count is logged) or ``'error'``. Defaults to ``'mask'``.
         **kwargs: Arguments of :class:`FERDataset` and mmpretrain's
             ``BaseDataset``.
 
@@ -81,9 +91,20 @@ class ABAW4LSD(FERDataset):
 
     METAINFO = {'classes': LSD_CATEGORIES}
 
-    def __init__(self, data_root: str, split: str = 'train', **kwargs):
+    def __init__(
+        self,
+        data_root: str,
+        split: str = 'train',
+        landmark_file: Optional[str] = None,
+        missing_landmarks: str = 'mask',
+        **kwargs,
+    ):
         self.split = split
         self.folder_map: Dict[str, str] = {}
+        if landmark_file is not None and not osp.isabs(landmark_file):
+            landmark_file = osp.join(data_root, landmark_file)
+        self.landmark_file = landmark_file
+        self.missing_landmarks = missing_landmarks
         super().__init__(
             ann_file='',
             data_root=data_root,
@@ -142,6 +163,18 @@ class ABAW4LSD(FERDataset):
                 f'ABAW4LSD: no images ({IMG_EXTENSIONS}) under '
                 f'{root}/<CLASS>/'
             )
+        if self.landmark_file is not None:
+            num_missing = attach_landmarks(
+                data_list,
+                self.landmark_file,
+                root,
+                missing=self.missing_landmarks,
+                owner='ABAW4LSD',
+            )
+            MMLogger.get_current_instance().info(
+                f'ABAW4LSD: landmarks from {self.landmark_file} for '
+                f'{len(data_list) - num_missing} of {len(data_list)} images'
+            )
         return data_list
 
     def extra_repr(self) -> List[str]:
@@ -149,4 +182,5 @@ class ABAW4LSD(FERDataset):
             f'Root of dataset: \t{self.data_root}',
             f'Split: \t{self.split}',
             f'Class folders: \t{self.folder_map}',
+            f'Landmark file: \t{self.landmark_file}',
         ]

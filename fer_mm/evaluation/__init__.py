@@ -1,2 +1,3 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+from .ensemble import soft_vote
 from .metrics import *  # noqa: F401,F403

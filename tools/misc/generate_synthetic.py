@@ -45,6 +45,12 @@ def parse_args():
     parser.add_argument(
         '--videos', type=int, default=12, help='affwild2: number of videos'
     )
+    parser.add_argument(
+        '--val-fraction',
+        type=float,
+        default=0.15,
+        help='lsd: validation size relative to the training set',
+    )
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--label-noise',
@@ -73,6 +79,8 @@ def main():
     if args.layout in ('lsd', 'fer2013'):
         fn = generate_lsd if args.layout == 'lsd' else generate_fer2013
         kwargs = {} if args.scale is None else dict(scale=args.scale)
+        if args.layout == 'lsd':
+            kwargs['val_fraction'] = args.val_fraction
         meta = fn(args.out_dir, **kwargs, **common)
         print(
             f'{args.out_dir}: {meta["counts"]} '

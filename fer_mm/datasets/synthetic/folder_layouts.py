@@ -12,6 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from ..categories import FER2013_CATEGORIES, LSD_CATEGORIES, RAFDB_CATEGORIES
+from ..landmarks import write_landmarks
 from .face_renderer import render_face
 
 #: Reported ABAW4-LSD synthetic training counts (Anger ... Surprise).
@@ -30,12 +31,20 @@ def _rafdb_index(name: str) -> int:
     return RAFDB_CATEGORIES.index(name)
 
 
-def _render_to_file(args) -> None:
+def _render_to_file(args) -> np.ndarray:
+    """Render and write one image; return its landmarks in its pixels."""
     path, seed, code, index, raf_label, size = args
-    img, _ = render_face(raf_label, np.random.default_rng([seed, code, index]))
+    img, landmarks = render_face(
+        raf_label, np.random.default_rng([seed, code, index])
+    )
     if size != img.shape[0]:
+        # Pixel centres map as (x + 0.5) * s - 0.5 under a resize.
+        s = size / img.shape[0]
+        landmarks = (landmarks + 0.5) * s - 0.5
         img = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
-    cv2.imwrite(path, img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not cv2.imwrite(path, img, [cv2.IMWRITE_JPEG_QUALITY, 90]):
+        raise OSError(f'could not write {path}')
+    return landmarks
 
 
 def _run(jobs, fn, desc, num_workers, progress):
@@ -71,9 +80,15 @@ def generate_lsd(
 
         training_set_synthetic_images/<CLASS>/00001.jpg   # ANGER as 'ANGRER'
         validation_set_real_images/<CLASS>/00001.jpg
+        landmarks_68/training_set_synthetic_images.txt    # "ANGRER/00001.jpg x1 y1 ..."
+        landmarks_68/validation_set_real_images.txt
 
     Class counts follow the reported LSD counts times ``scale``; the
     validation set is ``val_fraction`` of that, with the correct ANGER name.
+    The landmark files hold the 68 iBUG points the renderer drew each face
+    through, in the pixels of the written (112x112) image, one line per
+    image named by its path relative to the split folder (read them with
+    ``ABAW4LSD(..., landmark_file=...)``).
     """
     settings = dict(
         layout='lsd',
@@ -82,7 +97,7 @@ def generate_lsd(
         seed=seed,
         folders=list(folders),
     )
-    jobs, counts = [], {}
+    jobs, counts, names_of = [], {}, {}
     for split, code, names, factor in (
         ('training_set_synthetic_images', 10, folders, 1.0),
         (
@@ -100,8 +115,23 @@ def generate_lsd(
             for j in range(k):
                 path = osp.join(out_dir, split, folder, f'{j + 1:05d}.jpg')
                 jobs.append((path, seed, code, index, _rafdb_index(cls), 112))
+                names_of[path] = (split, f'{folder}/{j + 1:05d}.jpg')
                 index += 1
-    _run(jobs, _render_to_file, 'synthetic LSD', num_workers, progress)
+    points = _run(
+        jobs, _render_to_file, 'synthetic LSD', num_workers, progress
+    )
+    os.makedirs(osp.join(out_dir, 'landmarks_68'), exist_ok=True)
+    for split in counts:
+        rows = [
+            (names_of[job[0]][1], pts)
+            for job, pts in zip(jobs, points)
+            if names_of[job[0]][0] == split
+        ]
+        write_landmarks(
+            osp.join(out_dir, 'landmarks_68', f'{split}.txt'),
+            [name for name, _ in rows],
+            [pts for _, pts in rows],
+        )
     meta = dict(settings=settings, counts=counts)
     with open(osp.join(out_dir, 'fer_mm_synthetic.json'), 'w') as f:
         json.dump(meta, f, indent=2)

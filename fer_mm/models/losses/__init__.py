@@ -13,6 +13,11 @@ from .dan_losses import (
     affinity_loss,
     partition_loss,
 )
+from .landmark_loss import (
+    LandmarkMSELoss,
+    class_weights_from_counts,
+    landmark_mse_loss,
+)
 
 __all__ = [
     'AnchorLoss',
@@ -25,4 +30,7 @@ __all__ = [
     'PartitionLoss',
     'affinity_loss',
     'partition_loss',
+    'LandmarkMSELoss',
+    'class_weights_from_counts',
+    'landmark_mse_loss',
 ]

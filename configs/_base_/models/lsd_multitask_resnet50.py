@@ -1,0 +1,25 @@
+# Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+# LSD multi-task model (Jeong et al., ECCV 2022 Workshops, ABAW4): emotion
+# branch = ResNet-50 + DAN attention (4 heads, sized to its 2048 channels),
+# appearance branch = ResNet-50 regressing 68 iBUG landmarks, shared fully
+# connected layers, two outputs (6 expression logits, 136 landmark values).
+# Loss = weighted CE + DAN affinity + partition + landmark MSE.
+model = dict(
+    type='LSDMultiTaskClassifier',
+    backbone=dict(type='ResNet', depth=50, out_indices=(3,), style='pytorch'),
+    neck=dict(type='DANAttentionNeck', num_heads=4),  # in_channels: 2048
+    appearance_backbone=dict(
+        type='ResNet', depth=50, out_indices=(3,), style='pytorch'
+    ),
+    appearance_neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LSDMultiTaskHead',
+        num_classes=6,
+        shared_channels=(512,),
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        affinity_loss=dict(type='AffinityLoss', loss_weight=1.0),
+        partition_loss=dict(type='PartitionLoss', loss_weight=1.0),
+        landmark_loss=dict(type='LandmarkMSELoss', loss_weight=1.0),
+        topk=(1,),
+    ),
+)
