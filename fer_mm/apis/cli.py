@@ -4,6 +4,8 @@
 
 import argparse
 
+import torch
+
 from .fer_inferencer import FERInferencer
 
 
@@ -57,9 +59,16 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
         help='float32 (default), auto (bf16 only on CPUs with native bf16) or bfloat16 (forced)',
     )
     parser.add_argument('--device', default='cpu')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        help='CPU threads of torch and onnxruntime (default: their own choice)',
+    )
 
 
 def build_inferencer(args) -> FERInferencer:
+    if args.threads:
+        torch.set_num_threads(args.threads)
     detector = None
     if not args.no_detect:
         detector = dict(type=args.detector)
@@ -80,4 +89,5 @@ def build_inferencer(args) -> FERInferencer:
         align_size=args.align_size,
         precision=args.precision,
         batch_size=args.batch_size,
+        num_threads=args.threads,
     )

@@ -14,6 +14,7 @@ RESNET = 'configs/resnet/resnet18_1xb64-30e_synthetic-rafdb.py'
 DAN = 'configs/dan/dan_resnet18_1xb64-8e_synthetic-rafdb.py'
 POSTER = 'configs/poster_v2/posterv2_1xb32-5e_synthetic-rafdb.py'
 ARBEX = 'configs/arbex/arbex_resnet18_1xb64-8e_synthetic-rafdb.py'
+LSD_MTL = 'configs/lsd/lsd-mtl_resnet18-w16_1xb64-3e_synthetic-lsd.py'
 # The test checkpoint's class names: RAF-DB's, in reverse order (so that a
 # name from the checkpoint differs from the config dataset's).
 CKPT_CLASSES = list(reversed(RAFDB_CATEGORIES))

@@ -1,6 +1,7 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 """ONNX export: onnxruntime reproduces PyTorch's logits (batch axis
-dynamic), and a failed export writes nothing."""
+dynamic) for ResNet-18, DAN, POSTER V2, ARBEx (test mode) and the LSD
+multi-task model's expression output, and a failed export writes nothing."""
 
 import os
 import os.path as osp
@@ -15,7 +16,7 @@ from fer_mm.apis.backends import ONNXBackend
 from fer_mm.apis.export import export_onnx, pipeline_input_size
 from fer_mm.apis.model import build_classifier
 
-from .conftest import ARBEX, CKPT_CLASSES, DAN, POSTER, RESNET
+from .conftest import ARBEX, CKPT_CLASSES, DAN, LSD_MTL, POSTER, RESNET
 
 
 def reference(model, x):
@@ -27,19 +28,22 @@ def reference(model, x):
     return logits.numpy(), torch.stack([s.pred_score for s in samples]).numpy()
 
 
-@pytest.mark.parametrize('config', [RESNET, DAN, POSTER, ARBEX])
-def test_onnx_matches_pytorch(config, repo_root, tmp_path):
+@pytest.mark.parametrize(
+    'config, side',
+    [(RESNET, 64), (DAN, 64), (POSTER, 64), (ARBEX, 64), (LSD_MTL, 48)],
+)
+def test_onnx_matches_pytorch(config, side, repo_root, tmp_path):
     torch.manual_seed(0)
     model, cfg, classes = build_classifier(osp.join(repo_root, config))
     size = pipeline_input_size(cfg.test_dataloader.dataset.pipeline)
-    assert size == (64, 64)
+    assert size == (side, side)
     out = str(tmp_path / 'model.onnx')
     export_onnx(model, out, size, classes, cfg)
     backend = ONNXBackend(out)
-    assert backend.classes == classes and backend.input_size == (64, 64)
+    assert backend.classes == classes and backend.input_size == size
     rng = np.random.default_rng(0)
     for batch in (1, 4):  # neither is the export's example batch (2)
-        x = rng.integers(0, 256, (batch, 3, 64, 64)).astype(np.float32)
+        x = rng.integers(0, 256, (batch, 3, *size)).astype(np.float32)
         logits, scores = backend(x)
         ref_logits, ref_scores = reference(model, x)
         assert logits.shape == (batch, len(classes))

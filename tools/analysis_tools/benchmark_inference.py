@@ -128,6 +128,8 @@ def run_demo(clip, model, work_dir, extra, env) -> dict:
         '--out-dir',
         work_dir,
         '--no-vis',
+        '--threads',
+        str(env['OMP_NUM_THREADS']),
         *extra,
     ]
     subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
@@ -178,7 +180,10 @@ def main():
     os.makedirs(args.work_dir, exist_ok=True)
     torch.set_num_threads(args.threads)
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-    print(f'CPU: {describe_cpu()}')
+    load = ', '.join(f'{v:.1f}' for v in os.getloadavg())
+    print(
+        f'CPU: {describe_cpu()}; load average {load} on {os.cpu_count()} cores'
+    )
 
     det = bench_detectors(args.repeats)
     print('\ndetector on the astronaut (512x512, 1 face):')
