@@ -1,3 +1,3 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
-from .ensemble import soft_vote
+from .ensemble import soft_vote  # noqa: F401
 from .metrics import *  # noqa: F401,F403

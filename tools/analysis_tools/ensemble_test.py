@@ -217,7 +217,7 @@ def main(argv=None):
         print(f'{len(files)} ABAW prediction files -> {args.abaw_out}')
     with open(osp.join(args.work_dir, 'ensemble_metrics.json'), 'w') as f:
         json.dump(report, f, indent=2)
-    return report
+    return dict(report, probs=probs, paths=ref['paths'])
 
 
 if __name__ == '__main__':

@@ -36,7 +36,7 @@ test_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    batch_size=64,
+    batch_size=32,
     num_workers=1,
     persistent_workers=True,
     dataset=dict(

@@ -1,9 +1,9 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 # Ablation: the emotion branch alone (narrow ResNet-18 + DAN + the same
 # shared layers, weighted CE, schedule and emotion-view augmentation as
-# lsd-mtl_resnet18-w16_1xb64-3e_synthetic-lsd.py), without the appearance
+# lsd-mtl_resnet18-w8_1xb32-5e_synthetic-lsd.py), without the appearance
 # branch and its landmark loss.
-_base_ = ['./lsd-mtl_resnet18-w16_1xb64-3e_synthetic-lsd.py']
+_base_ = ['./lsd-mtl_resnet18-w8_1xb32-5e_synthetic-lsd.py']
 model = dict(appearance_backbone=None)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
