@@ -4,8 +4,10 @@
 # Create (or refresh) the isolated environment fer_mm runs in: a virtualenv with
 # the pinned OpenMMLab stack and fer_mm itself in editable mode.
 #
-#   bash tools/setup_env.sh core   # classification: torch, mmengine, mmcv-lite
-#                                  # (pure Python), mmpretrain, fer_mm. No compiler.
+#   bash tools/setup_env.sh core   # classification and inference: torch, mmengine,
+#                                  # mmcv-lite (pure Python), mmpretrain, face
+#                                  # detection (facenet-pytorch MTCNN), ONNX
+#                                  # Runtime, fer_mm. No compiler needed.
 #   bash tools/setup_env.sh [full] # core + mmcv 2.1.0 with compiled ops (built once,
 #                                  # cached) + mmagic and its import-time needs:
 #                                  # everything, the generative models included.
@@ -44,7 +46,7 @@ t0=$(date +%s)
 
 # A stamp per level covers everything that decides that level's content.
 stamp_of() {
-  local files=("$REQ/runtime.txt" "$REQ/build.txt" "$REQ/tests.txt"
+  local files=("$REQ/runtime.txt" "$REQ/build.txt" "$REQ/tests.txt" "$REQ/inference.txt"
     "$REPO/tools/setup_env.sh" "$REPO/setup.py")
   [[ $1 == full ]] && files+=("$REQ/generative.txt")
   cat "${files[@]}" | sha256sum | cut -d' ' -f1
@@ -99,8 +101,14 @@ has_dist() { "$VENV/bin/python" -c "import importlib.metadata as m, sys; m.versi
 
 # ------------------------------------------------------------------ core level
 if ! stamp_ok core; then
-  log "installing the classification stack (requirements/runtime.txt, build.txt, tests.txt)"
-  "${PIP[@]}" install -q -r "$REQ/runtime.txt" -r "$REQ/build.txt" -r "$REQ/tests.txt"
+  log "installing the classification stack (requirements/runtime.txt, inference.txt, build.txt, tests.txt)"
+  # One pip command, so that numpy stays at runtime.txt's pin (onnx and
+  # scikit-image alone would pull numpy 2, which mmagic cannot import).
+  "${PIP[@]}" install -q -r "$REQ/runtime.txt" -r "$REQ/inference.txt" \
+    -r "$REQ/build.txt" -r "$REQ/tests.txt"
+  # facenet-pytorch carries MTCNN's weights in its wheel (offline detection);
+  # it pins torch<2.3 / Pillow<10.3, so without its declared dependencies.
+  "${PIP[@]}" install -q --no-deps "facenet-pytorch==2.6.0"
   # mmcv-lite: mmcv without compiled ops, all mmpretrain needs. Declared
   # dependencies skipped (they pull opencv-python beside the headless build).
   if ! has_dist mmcv; then
