@@ -14,10 +14,21 @@ RESNET = 'configs/resnet/resnet18_1xb64-30e_synthetic-rafdb.py'
 DAN = 'configs/dan/dan_resnet18_1xb64-8e_synthetic-rafdb.py'
 POSTER = 'configs/poster_v2/posterv2_1xb32-5e_synthetic-rafdb.py'
 ARBEX = 'configs/arbex/arbex_resnet18_1xb64-8e_synthetic-rafdb.py'
-LSD_MTL = 'configs/lsd/lsd-mtl_resnet18-w16_1xb64-3e_synthetic-lsd.py'
+LSD_MTL = 'configs/lsd/lsd-mtl_resnet18-w8_1xb32-5e_synthetic-lsd.py'
 # The test checkpoint's class names: RAF-DB's, in reverse order (so that a
 # name from the checkpoint differs from the config dataset's).
 CKPT_CLASSES = list(reversed(RAFDB_CATEGORIES))
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """One intra-op thread while these tests run: MTCNN's many small ops
+    slow down by an order of magnitude when OpenMP threads contend with
+    other work on a shared 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope='session')

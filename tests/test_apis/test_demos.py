@@ -76,7 +76,7 @@ def test_video_demo_abaw(repo_root, resnet_checkpoint, astronaut, tmp_path):
     out = tmp_path / 'out'
     args = [
         'demo/video_demo.py', clip, RESNET, '--checkpoint', resnet_checkpoint, '--out-dir', str(out),
-        '--every', '2', '--detect-every', '3', '--smooth', '0.5', '--abaw',
+        '--every', '2', '--detect-every', '3', '--smooth', '0.5', '--abaw', '--threads', '1',
     ]  # fmt: skip
     proc = run(args, repo_root)
     assert 'frames/s' in proc.stdout
@@ -124,6 +124,10 @@ def test_video_demo_early_end_writes_nothing(
             '--out-dir',
             str(out),
             '--abaw',
+            '--threads',
+            '1',
+            '--detect-every',
+            '10',
         ],
         repo_root,
         ok=False,
