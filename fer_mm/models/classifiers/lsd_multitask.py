@@ -93,10 +93,9 @@ class LSDMultiTaskClassifier(FERClassifier):
         neck, head = copy.deepcopy(dict(neck)), copy.deepcopy(dict(head))
         if neck.get('in_channels') is None or head.get('in_channels') is None:
             width = probe_channels(backbone, probe_size)
-            neck.setdefault('in_channels', width)
-            head.setdefault('in_channels', width)
-            neck['in_channels'] = neck['in_channels'] or width
-            head['in_channels'] = head['in_channels'] or width
+            for part in (neck, head):
+                if part.get('in_channels') is None:
+                    part['in_channels'] = width
         app_backbone = app_neck = None
         if appearance_backbone is not None:
             app_backbone = MODELS.build(appearance_backbone)
