@@ -66,6 +66,9 @@ model = dict(
         layer_weights={'34': 1.0},
         vgg_checkpoint=vgg_checkpoint,
         loss_weight=1.0,
+        # the data preprocessor keeps LoadImageFromFile's BGR order (no
+        # output_channel_order): flip to RGB before the ImageNet-RGB VGG
+        input_channel_order='BGR',
     ),
     # Anti-overfitting remedies, off in the best reported model; see
     # ecyclegan-flip-noise-g10d1_rrdb2x3_1xb4-40kiters_rafdb-neutral2disgust.py

@@ -138,3 +138,84 @@ class TestLocalVGGPerceptualLoss(TestCase):
         styled.vgg.load_state_dict(base.vgg.state_dict())
         self.assertGreater(styled(self.pred, self.target).item(), 0)
         self.assertEqual(styled(self.pred, self.pred).item(), 0.0)
+
+
+class TestInputChannelOrder(TestCase):
+    def test_bgr_inputs_are_flipped_before_the_rgb_vgg(self):
+        torch.manual_seed(0)
+        rgb = MODELS.build(DEFAULT_ARGS)
+        bgr = MODELS.build(dict(DEFAULT_ARGS, input_channel_order='BGR'))
+        bgr.load_state_dict(rgb.state_dict())
+        pred_rgb = torch.rand(2, 3, 32, 32) * 2 - 1
+        tgt_rgb = torch.rand(2, 3, 32, 32) * 2 - 1
+        pred_bgr, tgt_bgr = pred_rgb.flip(1), tgt_rgb.flip(1)
+        torch.testing.assert_close(
+            bgr(pred_bgr, tgt_bgr), rgb(pred_rgb, tgt_rgb)
+        )
+        # what the VGG receives: RGB in [0, 1], ImageNet-normalised, not
+        # the BGR tensor normalised with the RGB statistics (the bug)
+        seen = []
+        bgr.vgg.vgg_layers[0].register_forward_pre_hook(
+            lambda m, args: seen.append(args[0])
+        )
+        bgr(pred_bgr, tgt_bgr)
+        mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+        std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+        torch.testing.assert_close(seen[0], ((pred_rgb + 1) / 2 - mean) / std)
+        self.assertFalse(
+            torch.allclose(seen[0], ((pred_bgr + 1) / 2 - mean) / std)
+        )
+        with self.assertRaisesRegex(ValueError, 'input_channel_order'):
+            MODELS.build(dict(DEFAULT_ARGS, input_channel_order='YUV'))
+
+
+def _vgg_input_of_red_face(config, tmp_path):
+    """What the ECycleGAN config's VGG sees for a pure red image file:
+    the config's loading transform, data preprocessor and perceptual loss."""
+    import mmcv
+    import numpy as np
+    from mmagic.registry import TRANSFORMS
+    from mmengine.config import Config
+
+    cfg = Config.fromfile(config)
+    path = str(tmp_path / 'red.png')
+    red_bgr = np.zeros((16, 16, 3), np.uint8)
+    red_bgr[..., 2] = 255  # BGR file content of pure red
+    mmcv.imwrite(red_bgr, path)
+    load_cfg = dict(cfg.train_pipeline[0])
+    key = load_cfg['key']
+    loaded = TRANSFORMS.build(load_cfg)({f'{key}_path': path})[key]
+    img = torch.from_numpy(loaded).permute(2, 0, 1).float()[None]
+    pre = MODELS.build(cfg.model.data_preprocessor)
+    normed = pre._do_norm(
+        pre._do_conversion(img, 'BGR', pre.output_channel_order)[0]
+    )
+    loss = MODELS.build(dict(cfg.model.perceptual_loss, vgg_checkpoint=None))
+    seen = []
+    loss.vgg.vgg_layers[0].register_forward_pre_hook(
+        lambda m, args: seen.append(args[0].detach())
+    )
+    loss(normed, normed)
+    return seen[0]
+
+
+def test_ecyclegan_configs_feed_the_vgg_rgb(tmp_path):
+    """Fails on the swapped order: red must arrive in channel 0 of the VGG,
+    normalised with the R statistics (1 - 0.485) / 0.229, and blue (0) with
+    the B statistics (0 - 0.406) / 0.225."""
+    import os.path as osp
+
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    for name in (
+        'ecyclegan_rrdb2x3_1xb4-40kiters_rafdb-neutral2disgust.py',
+        'ecyclegan_rrdb2x3-tiny_1xb4-300iters_synthetic-rafdb-neutral2disgust.py',
+    ):
+        x = _vgg_input_of_red_face(
+            osp.join(repo, 'configs/ecyclegan', name), tmp_path
+        )
+        expected = torch.tensor(
+            [(1 - 0.485) / 0.229, (0 - 0.456) / 0.224, (0 - 0.406) / 0.225]
+        )
+        torch.testing.assert_close(
+            x[0, :, 0, 0], expected, atol=1e-3, rtol=0, msg=name
+        )

@@ -161,6 +161,12 @@ class LocalVGGPerceptualLoss(PerceptualLoss):
             random weights with a logged warning (tests only). Defaults to
             None.
         loss_weight (float): Factor of the returned loss. Defaults to 1.0.
+        input_channel_order (str): Channel order of ``pred`` / ``target``:
+            ``'RGB'`` or ``'BGR'``. The VGG was trained on RGB images and
+            ``use_input_norm`` applies the RGB ImageNet mean / std, so BGR
+            inputs (mmagic's ``DataPreprocessor`` keeps the BGR order of
+            ``LoadImageFromFile`` unless ``output_channel_order='RGB'``) are
+            flipped to RGB first. Defaults to ``'RGB'``.
 
     Examples:
         >>> loss = LocalVGGPerceptualLoss(
@@ -181,9 +187,16 @@ class LocalVGGPerceptualLoss(PerceptualLoss):
         criterion: str = 'l1',
         vgg_checkpoint: Optional[str] = None,
         loss_weight: float = 1.0,
+        input_channel_order: str = 'RGB',
     ) -> None:
         # Not PerceptualLoss.__init__: its PerceptualVGG downloads weights.
         nn.Module.__init__(self)
+        if str(input_channel_order).upper() not in ('RGB', 'BGR'):
+            raise ValueError(
+                "input_channel_order must be 'RGB' or 'BGR', got "
+                f'{input_channel_order!r}'
+            )
+        self.input_channel_order = str(input_channel_order).upper()
         if layer_weights is None:
             if vgg_type not in _DEFAULT_LAYER:
                 raise ValueError(
@@ -227,13 +240,17 @@ class LocalVGGPerceptualLoss(PerceptualLoss):
 
         Args:
             pred (Tensor): Predicted images, shape (N, 3, H, W), in
-                ``[-1, 1]`` if ``norm_img`` else ``[0, 1]``.
+                ``[-1, 1]`` if ``norm_img`` else ``[0, 1]``, channels in
+                ``input_channel_order``.
             target (Tensor): Target images, same shape (no gradient flows
                 into it).
 
         Returns:
             Tensor: The scalar loss.
         """
+        if self.input_channel_order == 'BGR':
+            # the VGG and its input normalisation are RGB
+            pred, target = pred.flip(1), target.flip(1)
         percep, style = super().forward(pred, target)
         terms = [t for t in (percep, style) if t is not None]
         if not terms:
