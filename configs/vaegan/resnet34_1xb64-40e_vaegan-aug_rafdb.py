@@ -1,20 +1,55 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 # The paper's classifier recipe on RAF-DB basic: ResNet-34, 40 epochs,
-# class-balanced sampling, augmentation ratio 0.5 (half of the drawn samples
-# replaced by VAE-GAN images of the same class), original data only in the
-# last 5 epochs ("the last few epochs": the number is ours). Generate the tree
-# with tools/generative/vaegan_generate.py from configs/vaegan/
-# vaegan_64x64_rafdb.py (see README.md).
+# class-balanced sampling, augmentation ratio 0.5 = half of the sampled
+# training data of EVERY class augmented, each time with a fresh latent draw
+# z' ~ N(E_mu(x), s * Sigma_c) of that very sample (online, in the data
+# preprocessor: VAEGANLatentAugment), and original data only in the last
+# 5 epochs ("the last few epochs": the number is ours).
+# Before training, write the class statistics of the VAE-GAN codes:
+#   python tools/generative/vaegan_generate.py configs/vaegan/vaegan_64x64_rafdb.py \
+#       work_dirs/vaegan_64x64_rafdb/iter_100000.pth work_dirs/vaegan_generated/rafdb \
+#       --num 0 --stats-out work_dirs/vaegan_generated/rafdb/stats.pth
+# The offline route (a generated tree mixed in by GeneratedMixSampler) is
+# described in configs/vaegan/README.md.
 _base_ = [
     '../_base_/models/resnet18_fer.py',
     '../_base_/datasets/rafdb_bs64.py',
     '../_base_/schedules/fer_adam_30e.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(backbone=dict(depth=34))
-
-data_root = 'data/rafdb'
-generated_root = 'work_dirs/vaegan_generated/rafdb'
+custom_imports = dict(
+    imports=['fer_mm', 'fer_mm.generative'], allow_failed_imports=False
+)
+vaegan_config = 'configs/vaegan/vaegan_64x64_rafdb.py'
+vaegan_checkpoint = 'work_dirs/vaegan_64x64_rafdb/iter_100000.pth'
+vaegan_statistics = 'work_dirs/vaegan_generated/rafdb/stats.pth'
+model = dict(
+    type='FERClassifier',
+    backbone=dict(depth=34),
+    data_preprocessor=dict(
+        type='FERDataPreprocessor',
+        num_classes=7,
+        mean=[123.675, 116.28, 103.53],
+        std=[58.395, 57.12, 57.375],
+        to_rgb=True,
+        batch_augments=dict(
+            augments=dict(
+                type='VAEGANLatentAugment',
+                vaegan=vaegan_config,
+                checkpoint=vaegan_checkpoint,
+                statistics=vaegan_statistics,
+                ratio=0.5,
+                strength=0.5,
+                form='diag',
+                scale='covariance',
+                mean=[123.675, 116.28, 103.53],
+                std=[58.395, 57.12, 57.375],
+                rgb=True,
+                last_epochs=5,
+            )
+        ),
+    ),
+)
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(224, 224)),
@@ -29,19 +64,9 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='GeneratedMixDataset',
-        original=dict(type='RAFDB', data_root=data_root, split='train'),
-        generated=dict(type='RAFDB', data_root=generated_root, split='train'),
-        pipeline=train_pipeline,
-    ),
-    sampler=dict(type='GeneratedMixSampler', ratio=0.5, _delete_=True),
+    dataset=dict(pipeline=train_pipeline),
+    sampler=dict(type='ClassBalancedSampler', _delete_=True),
 )
-custom_hooks = [
-    dict(type='RNGStateHook'),
-    dict(type='OriginalDataOnlyHook', last_epochs=5),
-]
 param_scheduler = [
     dict(
         type='LinearLR',

@@ -94,6 +94,12 @@ def _wrappers(model):
     )
 
 
+def _detach(out):
+    if isinstance(out, (tuple, list)):
+        return type(out)(o.detach() for o in out)
+    return out.detach()
+
+
 def _params(module):
     return [p.detach().clone() for p in module.parameters() if p.requires_grad]
 
@@ -187,6 +193,59 @@ class TestVAEGAN(TestCase):
             all(p.requires_grad for p in model.discriminator.parameters())
         )
 
+    def test_train_step_loss_values_by_hand(self):
+        """Every logged term recomputed from the recorded network outputs
+        with the formulas written out: hinge D / G terms, KL with its
+        warm-up weight, L1 and the perceptual term times lambda_p."""
+        model = MODELS.build(DEFAULT_ARGS)
+        calls = {'encoder': [], 'generator': [], 'discriminator': []}
+
+        def record(name):
+            def hook(module, args, out):
+                calls[name].append((args[0].detach(), _detach(out)))
+
+            return hook
+
+        for name in calls:
+            getattr(model, name).register_forward_hook(record(name))
+        log_vars = model.train_step(_batch(), _wrappers(model))
+        (fake, d_fake), (real, d_real), (recon_in, d_recon) = calls[
+            'discriminator'
+        ]
+        relu = torch.relu
+        want = dict(
+            loss_disc_fake=relu(1 + d_fake).mean(),
+            loss_disc_real=relu(1 - d_real).mean(),
+            loss_gen=-d_recon.mean(),
+        )
+        want['loss'] = want['loss_disc_fake'] + want['loss_disc_real']
+        # E + G step: the encoder's second call, the generator's second
+        mu, logvar = calls['encoder'][1][1]
+        recon = calls['generator'][1][1]
+        torch.testing.assert_close(recon, recon_in)
+        # iteration 5 of a 10-iteration ramp to 0.1
+        kl = 0.5 * (mu**2 + logvar.exp() - logvar - 1)
+        want['loss_kl'] = 0.05 * kl.mean()
+        want['loss_pix'] = (recon - real).abs().mean()
+        # lambda_p = 0.1; VGG16 layer 3 of [0, 1] images, ImageNet-normed
+        vgg = model.perceptual_loss.vgg
+        mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+        std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+
+        def feat(x):
+            return vgg.vgg_layers[:4](((x + 1) / 2 - mean) / std)
+
+        with torch.no_grad():
+            want['loss_perceptual'] = (
+                0.1 * (feat(recon) - feat(real)).abs().mean()
+            )
+        # the real images are the batch scaled to [-1, 1]
+        self.assertLessEqual(real.abs().max().item(), 1.0)
+        for key, value in want.items():
+            torch.testing.assert_close(
+                log_vars[key].float(), value.float(), msg=key
+            )
+
     def test_discriminator_steps(self):
         model = MODELS.build(dict(DEFAULT_ARGS, discriminator_steps=2))
         enc = _params(model.encoder)
@@ -238,9 +297,14 @@ class TestClassCovarianceAugmenter(TestCase):
             )
         self.assertEqual(stats['cov'][2].abs().sum().item(), 0.0)
 
-    def _draw(self, form, strength, cls=0, n=200000):
+    def _draw(self, form, strength, cls=0, n=200000, scale='covariance'):
         aug = ClassCovarianceAugmenter.from_codes(
-            self.codes, self.labels, 3, strength=strength, form=form
+            self.codes,
+            self.labels,
+            3,
+            strength=strength,
+            form=form,
+            scale=scale,
         )
         mu = torch.tensor([0.5, -1.0, 2.0])
         z = aug.sample(
@@ -250,12 +314,17 @@ class TestClassCovarianceAugmenter(TestCase):
         )
         return mu, z.double()
 
-    def _check(self, form, expected_cov, cls=0, strength=0.7):
-        mu, z = self._draw(form, strength, cls)
+    def _check(
+        self, form, expected_cov, cls=0, strength=0.7, scale='covariance'
+    ):
+        """Eq. 4: z' ~ N(mu, s * Sigma_c) by default (s scales the
+        covariance); scale='std' is the other reading, s^2 * Sigma_c."""
+        mu, z = self._draw(form, strength, cls, scale=scale)
         torch.testing.assert_close(z.mean(0).float(), mu, atol=0.01, rtol=0)
         cov = torch.cov(z.T).float()
+        factor = strength if scale == 'covariance' else strength**2
         torch.testing.assert_close(
-            cov, strength**2 * expected_cov, atol=0.01, rtol=0.02
+            cov, factor * expected_cov, atol=0.01, rtol=0.02
         )
 
     def test_full_form_mean_and_covariance(self):
@@ -263,10 +332,25 @@ class TestClassCovarianceAugmenter(TestCase):
         self.assertGreater(sigma[0, 1].item(), 0.3)  # correlated
         self._check('full', sigma)
 
+    def test_paper_reading_scales_the_covariance(self):
+        sigma = self._hand_cov(0)
+        # s = 0.25: covariance 0.25 * Sigma (paper), not 0.0625 * Sigma
+        mu, z = self._draw('full', 0.25)
+        torch.testing.assert_close(
+            torch.cov(z.T).float(), 0.25 * sigma, atol=0.01, rtol=0.02
+        )
+        self._check('full', sigma, strength=0.25, scale='std')
+        with self.assertRaisesRegex(ValueError, 'scale must be one of'):
+            ClassCovarianceAugmenter.from_codes(
+                self.codes, self.labels, 3, scale='var'
+            )
+
     def test_diag_forms(self):
         var = torch.diagonal(self._hand_cov(0))
         self._check('diag', torch.diag(var))
         self._check('diag_var', torch.diag(var**2))
+        # eq. 4's left-hand side literally: s * diag(Sigma) o r
+        self._check('diag_var', torch.diag(var**2), scale='std')
         # class 1 has its own (much smaller) spread
         self._check('diag', torch.diag(torch.diagonal(self._hand_cov(1))), 1)
 

@@ -3,7 +3,8 @@
 
     python tools/generative/vaegan_generate.py CONFIG CHECKPOINT OUT_DIR
         [--classes Fear Disgust ...] [--num N | --target-count N]
-        [--strength 0.5] [--form diag|full|diag_var] [--seed 0]
+        [--strength 0.5] [--form diag|full|diag_var] [--scale covariance|std]
+        [--stats-out STATS.pth] [--seed 0]
 
 Encodes the training set of CONFIG (its ``train_dataloader.dataset`` read
 with ``encode_pipeline``), computes each class's covariance of the codes
@@ -75,7 +76,19 @@ def parse_args(argv=None):
         '--strength',
         type=float,
         default=0.5,
-        help='augmentation strength s in z = mu + s * A_c r',
+        help="augmentation strength s: z' ~ N(mu, s * A_c A_c^T) (eq. 4; "
+        "--scale std: z' = mu + s * A_c r)",
+    )
+    parser.add_argument(
+        '--scale',
+        default='covariance',
+        choices=ClassCovarianceAugmenter.SCALES,
+        help='how s enters: covariance (the paper, default) or std',
+    )
+    parser.add_argument(
+        '--stats-out',
+        help='also save the per-class code statistics (mean, cov, count) '
+        'here, for online augmentation (VAEGANLatentAugment)',
     )
     parser.add_argument(
         '--form',
@@ -223,6 +236,24 @@ def write_grid(path, rows, cell: int) -> None:
     mmcv.imwrite(grid, path)
 
 
+def save_statistics(path: str, stats: dict, args) -> None:
+    """Per-class code statistics for ``VAEGANLatentAugment``."""
+    if osp.dirname(path):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+    torch.save(
+        dict(
+            mean=stats['mean'],
+            cov=stats['cov'],
+            count=stats['count'],
+            classes=list(RAFDB_CATEGORIES),
+            config=args.config,
+            checkpoint=args.checkpoint,
+        ),
+        path,
+    )
+    print(f'class statistics of the codes: {path}')
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
@@ -249,7 +280,7 @@ def main(argv=None):
         for c in chosen
     }
     plan = {c: int(n) for c, n in plan.items() if n > 0}
-    if not plan:
+    if not plan and not args.stats_out:
         print(
             'nothing to generate: every chosen class has >= '
             f'{target} samples'
@@ -264,8 +295,16 @@ def main(argv=None):
 
     codes = encode(model, dataset, args.batch_size, args.workers)
     stats = class_latent_statistics(codes, labels, num_classes)
+    if args.stats_out:
+        save_statistics(args.stats_out, stats, args)
+        if not plan:
+            return
     augmenter = ClassCovarianceAugmenter(
-        stats['cov'], stats['count'], strength=args.strength, form=args.form
+        stats['cov'],
+        stats['count'],
+        strength=args.strength,
+        form=args.form,
+        scale=args.scale,
     )
     rng = np.random.default_rng(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
@@ -325,6 +364,7 @@ def main(argv=None):
         checkpoint=args.checkpoint,
         strength=args.strength,
         form=args.form,
+        scale=args.scale,
         seed=args.seed,
         target_count=target,
         original_counts={

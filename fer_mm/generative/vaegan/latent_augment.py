@@ -48,25 +48,32 @@ def class_latent_statistics(
 
 
 class ClassCovarianceAugmenter:
-    """Sample :math:`z' = \\mu(x) + s \\cdot A_c r`, :math:`r \\sim N(0, I)`.
+    """Sample :math:`z' = \\mu(x) + k(s) \\cdot A_c r`, :math:`r \\sim N(0, I)`.
 
     The semantic augmentation of `Semantic Data Augmentation for Long-tailed
-    Facial Expression Recognition <https://arxiv.org/abs/2411.17254>`_ (eq.
-    4, :math:`z' = s\\Sigma_c \\circ r + E_\\mu(x)`): the code of a sample
-    of class :math:`c` moves along directions drawn from the covariance
-    :math:`\\Sigma_c` of that class's encodings, so that only directions the
-    class actually varies in are used. ``form`` chooses :math:`A_c`:
+    Facial Expression Recognition <https://arxiv.org/abs/2411.17254>`_, eq. 4:
+    :math:`z' = s\\Sigma_c \\circ r + E_\\mu(x) \\sim N(E_\\mu(x),
+    s\\Sigma_c)`: the code of a sample of class :math:`c` moves along
+    directions drawn from the covariance :math:`\\Sigma_c` of that class's
+    encodings, so that only directions the class actually varies in are
+    used. The strength :math:`s` scales the *covariance* (the distribution
+    the paper states), so the step is multiplied by :math:`k(s) =
+    \\sqrt{s}` (``scale='covariance'``, default); ``scale='std'`` reads
+    :math:`s` as a multiplier of the step, :math:`k(s) = s`, i.e. covariance
+    :math:`s^2 A_c A_c^T` (the other reading, an option). ``form`` chooses
+    :math:`A_c`:
 
+    - ``'diag'``: :math:`\\mathrm{diag}(\\sigma_c)`, the per-dimension
+      standard deviations (``\\circ`` read element-wise, with
+      :math:`\\Sigma_c` as its diagonal), so
+      :math:`\\mathrm{Cov}(z') = s\\,\\mathrm{diag}(\\Sigma_c)`.
     - ``'full'``: the Cholesky factor :math:`L_c` of
       :math:`\\Sigma_c + \\epsilon I`, so
-      :math:`\\mathrm{Cov}(z') = s^2 \\Sigma_c` (correlated directions).
-    - ``'diag'``: :math:`\\mathrm{diag}(\\sigma_c)`, the per-dimension
-      standard deviations (the element-wise reading of eq. 4 with
-      :math:`\\Sigma_c` as its diagonal), so
-      :math:`\\mathrm{Cov}(z') = s^2 \\mathrm{diag}(\\Sigma_c)`.
-    - ``'diag_var'``: eq. 4 taken literally with the variances,
-      :math:`\\mathrm{diag}(\\Sigma_c)`, so
-      :math:`\\mathrm{Cov}(z') = s^2 \\mathrm{diag}(\\Sigma_c)^2`.
+      :math:`\\mathrm{Cov}(z') = s \\Sigma_c` (correlated directions).
+    - ``'diag_var'``: the variances :math:`\\mathrm{diag}(\\Sigma_c)` as
+      :math:`A_c`; with ``scale='std'`` this is the left-hand side of eq. 4
+      taken literally, :math:`\\mathrm{Cov}(z') = s^2
+      \\mathrm{diag}(\\Sigma_c)^2`.
 
     Args:
         cov (Tensor): Class covariances, shape (C, D, D).
@@ -75,6 +82,9 @@ class ClassCovarianceAugmenter:
         strength (float): Augmentation strength :math:`s`. Defaults to 1.0.
         form (str): ``'diag'``, ``'full'`` or ``'diag_var'``. Defaults to
             ``'diag'``.
+        scale (str): How :math:`s` enters: ``'covariance'`` (the paper's
+            :math:`N(E_\\mu(x), s\\Sigma_c)`) or ``'std'``. Defaults to
+            ``'covariance'``.
         jitter (float): :math:`\\epsilon` added to the diagonal before the
             Cholesky factorisation (a class with fewer codes than dimensions
             has a singular covariance); multiplied by 10 until it succeeds.
@@ -88,6 +98,7 @@ class ClassCovarianceAugmenter:
     """
 
     FORMS = ('diag', 'full', 'diag_var')
+    SCALES = ('covariance', 'std')
 
     def __init__(
         self,
@@ -96,15 +107,25 @@ class ClassCovarianceAugmenter:
         strength: float = 1.0,
         form: str = 'diag',
         jitter: float = 1e-6,
+        scale: str = 'covariance',
     ) -> None:
         if form not in self.FORMS:
             raise ValueError(f'form must be one of {self.FORMS}, got {form!r}')
+        if scale not in self.SCALES:
+            raise ValueError(
+                f'scale must be one of {self.SCALES}, got {scale!r}'
+            )
         if cov.ndim != 3 or cov.shape[1] != cov.shape[2]:
             raise ValueError(f'cov must be (C, D, D), got {tuple(cov.shape)}')
         if strength < 0:
             raise ValueError(f'strength must be >= 0, got {strength}')
         self.form = form
+        self.scale = scale
         self.strength = float(strength)
+        #: multiplier of the step A_c r: sqrt(s) or s
+        self.step_scale = (
+            self.strength**0.5 if scale == 'covariance' else self.strength
+        )
         self.count = count.long().cpu()
         variances = torch.diagonal(cov, dim1=1, dim2=2)
         if form == 'diag':
@@ -173,4 +194,4 @@ class ClassCovarianceAugmenter:
             step = torch.einsum('nij,nj->ni', factor, r)
         else:
             step = factor * r
-        return mu + self.strength * step.to(mu.device)
+        return mu + self.step_scale * step.to(mu.device)
