@@ -9,7 +9,7 @@
 # slower). DEMO_AMP_DTYPE=float32|bfloat16 forces one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CONFIG=${CONFIG:-configs/resnet/resnet18_1xb64-8e_synthetic-rafdb-48px.py}
+CONFIG=${CONFIG:-configs/resnet/resnet18_1xb64-6e_synthetic-rafdb-48px.py}
 DATA=${DATA:-data/synthetic_rafdb}
 WORK=${WORK:-work_dirs/demo}
 SCALE=${SCALE:-0.25}

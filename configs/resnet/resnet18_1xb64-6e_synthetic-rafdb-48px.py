@@ -1,13 +1,13 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 # The demo (`make demo`): ResNet-18 from scratch on the built-in synthetic set
-# (RAF-DB layout) at 48x48, 8 epochs, sized to finish in about 5 minutes on a
+# (RAF-DB layout) at 48x48, 6 epochs, sized to finish in about 5 minutes on a
 # 2-core AVX2-only CPU in float32 (faster with native bf16 and --amp). One
 # validation, after the last epoch; tools/test.py then evaluates that checkpoint.
 # The longer 64x64 / 30-epoch recipe: resnet18_1xb64-30e_synthetic-rafdb.py.
 _base_ = ['./resnet18_1xb64-30e_synthetic-rafdb.py']
 
 size = 48
-max_epochs = 8
+max_epochs = 6
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=size, crop_ratio_range=(0.8, 1.0)),
