@@ -92,6 +92,10 @@ def setup_amp(cfg: Config, dtype: str = 'auto') -> None:
     native, else float32 with a log line), or ``dtype`` if forced."""
     optim_wrapper = cfg.optim_wrapper
     wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper_type == 'SAMOptimWrapper' and not torch.cuda.is_available():
+        # SAM autocasts both of its passes itself (no loss scaling: bf16).
+        optim_wrapper['dtype'] = normalize_precision(dtype)
+        return
     if wrapper_type not in (
         'OptimWrapper',
         'AmpOptimWrapper',

@@ -165,3 +165,16 @@ def test_probe_failure_means_no_native_bf16(monkeypatch):
     monkeypatch.setattr(torch.cpu, '_is_avx512_bf16_supported', broken)
     assert precision.cpu_has_native_bf16() is False
     assert 'amx_tile no' in precision.describe_cpu()
+
+
+def test_amp_forwards_the_choice_to_sam_on_cpu():
+    cfg = Config(
+        dict(
+            optim_wrapper=dict(type='SAMOptimWrapper', rho=0.05, optimizer={})
+        )
+    )
+    setup_amp(cfg)
+    assert cfg.optim_wrapper.type == 'SAMOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'auto'  # resolved by the hardware
+    setup_amp(cfg, 'fp32')
+    assert cfg.optim_wrapper.dtype == 'float32'
