@@ -1,8 +1,8 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 """Expression vocabularies and explicit cross-dataset label mappings.
 
-Every FER dataset orders its classes differently (see the table in
-``shared/specs/datasets.md``). fer_mm names one canonical vocabulary
+Every FER dataset orders its classes differently (the tuples below give
+each dataset's native order). fer_mm names one canonical vocabulary
 (:data:`CANONICAL_EXPRESSIONS`); each dataset keeps its native order in its
 ``METAINFO['classes']`` and its names are canonical names, so mappings are
 built from names, never from indices (:func:`label_mapping`).
