@@ -11,7 +11,7 @@ every value are written under ``<work-dir>/test/``.
 import argparse
 import os.path as osp
 
-import fer_mm  # noqa: F401  (registers fer_mm, weights-only checkpoint loader)
+import fer_mm  # noqa: F401  (registers fer_mm's modules)
 from fer_mm.apis import (
     add_amp_args,
     add_common_args,
@@ -20,6 +20,7 @@ from fer_mm.apis import (
     setup_launcher,
     setup_test_amp,
 )
+from fer_mm.utils import enable_weights_only_loading
 
 
 def parse_args():
@@ -36,6 +37,8 @@ def parse_args():
 
 
 def main():
+    # the checkpoint is unpickled weights-only.
+    enable_weights_only_loading()
     args = parse_args()
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')

@@ -10,7 +10,7 @@ machine without a GPU it runs on the gloo backend.
 
 import argparse
 
-import fer_mm  # noqa: F401  (registers fer_mm, weights-only checkpoint loader)
+import fer_mm  # noqa: F401  (registers fer_mm's modules)
 from fer_mm.apis import (
     add_amp_args,
     add_common_args,
@@ -19,6 +19,7 @@ from fer_mm.apis import (
     setup_amp,
     setup_launcher,
 )
+from fer_mm.utils import enable_weights_only_loading
 
 
 def parse_args():
@@ -48,6 +49,8 @@ def parse_args():
 
 
 def main():
+    # load_from and --resume: local checkpoints are unpickled weights-only.
+    enable_weights_only_loading()
     args = parse_args()
     cfg = load_config(args)
     if args.amp:

@@ -1,7 +1,13 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 # Runtime shared by every fer_mm config.
 default_scope = 'mmpretrain'
-custom_imports = dict(imports=['fer_mm'], allow_failed_imports=False)
+# Importing fer_mm.utils.weights_only_loading makes every local checkpoint the
+# runner loads (load_from, resume; also mmpretrain.apis.init_model) go through
+# fer_mm's weights-only unpickler, whichever program reads this config.
+custom_imports = dict(
+    imports=['fer_mm', 'fer_mm.utils.weights_only_loading'],
+    allow_failed_imports=False,
+)
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

@@ -6,7 +6,12 @@
 # is ours: the source does not report one.
 default_scope = 'mmagic'
 custom_imports = dict(
-    imports=['fer_mm', 'fer_mm.generative'], allow_failed_imports=False
+    imports=[
+        'fer_mm',
+        'fer_mm.generative',
+        'fer_mm.utils.weights_only_loading',
+    ],
+    allow_failed_imports=False,
 )
 
 domain_a = 'neutral'  # source expression (domain A)

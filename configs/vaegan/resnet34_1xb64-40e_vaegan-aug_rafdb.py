@@ -18,7 +18,12 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 custom_imports = dict(
-    imports=['fer_mm', 'fer_mm.generative'], allow_failed_imports=False
+    imports=[
+        'fer_mm',
+        'fer_mm.generative',
+        'fer_mm.utils.weights_only_loading',
+    ],
+    allow_failed_imports=False,
 )
 vaegan_config = 'configs/vaegan/vaegan_64x64_rafdb.py'
 vaegan_checkpoint = 'work_dirs/vaegan_64x64_rafdb/iter_100000.pth'

@@ -7,7 +7,12 @@
 # whole run.
 default_scope = 'mmagic'
 custom_imports = dict(
-    imports=['fer_mm', 'fer_mm.generative'], allow_failed_imports=False
+    imports=[
+        'fer_mm',
+        'fer_mm.generative',
+        'fer_mm.utils.weights_only_loading',
+    ],
+    allow_failed_imports=False,
 )
 
 img_size = 64

@@ -2,8 +2,11 @@
 from .checkpoint import (
     UnsafeCheckpointError,
     checkpoint_safe_globals,
+    disable_weights_only_loading,
+    enable_weights_only_loading,
     load_checkpoint_file,
     register_checkpoint_loader,
+    weights_only_loading_enabled,
 )
 from .dist import adapt_cfg_to_cpu_distributed, init_cpu_distributed
 from .precision import (
@@ -19,8 +22,11 @@ from .setup_env import register_all_modules
 __all__ = [
     'UnsafeCheckpointError',
     'checkpoint_safe_globals',
+    'disable_weights_only_loading',
+    'enable_weights_only_loading',
     'load_checkpoint_file',
     'register_checkpoint_loader',
+    'weights_only_loading_enabled',
     'adapt_cfg_to_cpu_distributed',
     'init_cpu_distributed',
     'register_all_modules',

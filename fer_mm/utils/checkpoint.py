@@ -13,9 +13,20 @@ mmengine checkpoint is loaded*, with exactly the globals such a file needs.
 ``getattr`` is not allowed as such: it is replaced by a version that can only
 fetch a public statistics method of a ``HistoryBuffer``.
 
-:func:`register_checkpoint_loader` installs :func:`load_checkpoint_file` as
-mmengine's loader for local paths, which is what ``load_from``, ``resume``
-and :func:`mmengine.runner.load_checkpoint` go through.
+Importing fer_mm changes nothing process-wide. Weights-only loading becomes
+mmengine's loader for local paths (what ``load_from``, ``resume``,
+:func:`mmengine.runner.load_checkpoint` and ``mmpretrain.apis.init_model`` go
+through) only when it is asked for:
+
+- :func:`enable_weights_only_loading`, an explicit call (fer_mm's
+  ``tools/train.py``, ``tools/test.py``, the inference APIs and the model
+  converters make it);
+- importing :mod:`fer_mm.utils.weights_only_loading`, which is what fer_mm's
+  configs do through ``custom_imports`` (``configs/_base_/default_runtime.py``
+  and the generative configs), so that mmpretrain's own ``tools/train.py``
+  and ``init_model`` with a fer_mm config are protected as well.
+
+:func:`disable_weights_only_loading` puts mmengine's own loader back.
 """
 
 import os.path as osp
@@ -115,8 +126,54 @@ def load_checkpoint_file(
             ) from None
 
 
-def register_checkpoint_loader() -> None:
-    """Make :func:`load_checkpoint_file` mmengine's loader for local files."""
+def load_from_local_weights_only(
+    filename: str, map_location: Optional[Any] = None
+) -> Any:
+    """mmengine loader for local paths: :func:`load_checkpoint_file`.
+
+    mmengine logs the loader's name after ``load_from_`` ("Loads checkpoint
+    by local_weights_only backend"), hence the name.
+    """
+    return load_checkpoint_file(filename, map_location=map_location)
+
+
+# mmengine's loader for local paths, as mmengine registered it (before
+# anything replaced it), so that it can be put back.
+_MMENGINE_LOCAL_LOADER = CheckpointLoader._schemes.get('')
+if _MMENGINE_LOCAL_LOADER is load_from_local_weights_only:  # pragma: no cover
+    _MMENGINE_LOCAL_LOADER = None
+
+
+def enable_weights_only_loading() -> None:
+    """Make weights-only loading mmengine's loader for local checkpoints.
+
+    A process-wide change, and the only one fer_mm makes: after this call
+    every local checkpoint that mmengine loads (``load_from``, ``resume``,
+    :func:`mmengine.runner.load_checkpoint`, ``mmpretrain.apis.init_model``)
+    goes through :func:`load_checkpoint_file`. Idempotent.
+    """
     CheckpointLoader.register_scheme(
-        prefixes='', loader=load_checkpoint_file, force=True
+        prefixes='', loader=load_from_local_weights_only, force=True
     )
+
+
+def disable_weights_only_loading() -> None:
+    """Put back the local loader mmengine had before it was enabled."""
+    if _MMENGINE_LOCAL_LOADER is None:  # pragma: no cover
+        raise RuntimeError(
+            'mmengine had no loader for local paths when fer_mm.utils.'
+            'checkpoint was imported; nothing to put back'
+        )
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=_MMENGINE_LOCAL_LOADER, force=True
+    )
+
+
+def weights_only_loading_enabled() -> bool:
+    """Whether mmengine loads local checkpoints weights-only through fer_mm."""
+    return CheckpointLoader._schemes.get('') is load_from_local_weights_only
+
+
+def register_checkpoint_loader() -> None:
+    """Former name of :func:`enable_weights_only_loading`."""
+    enable_weights_only_loading()

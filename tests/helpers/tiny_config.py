@@ -7,7 +7,8 @@ import sys
 TEMPLATE = """
 _base_ = ['{repo}/configs/_base_/default_runtime.py']
 custom_imports = dict(
-    imports=['fer_mm', 'tests.helpers.record_hook'],
+    imports=['fer_mm', 'fer_mm.utils.weights_only_loading',
+             'tests.helpers.record_hook'],
     allow_failed_imports=False)
 model = dict(
     type='ImageClassifier',

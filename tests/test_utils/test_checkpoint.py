@@ -10,7 +10,23 @@ from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner import CheckpointLoader, load_checkpoint
 
 import fer_mm  # noqa: F401
-from fer_mm.utils import UnsafeCheckpointError, load_checkpoint_file
+from fer_mm.utils import (
+    UnsafeCheckpointError,
+    disable_weights_only_loading,
+    enable_weights_only_loading,
+    load_checkpoint_file,
+    weights_only_loading_enabled,
+)
+
+
+@pytest.fixture
+def weights_only():
+    """fer_mm's loader is mmengine's for the test, and not after it."""
+    was = weights_only_loading_enabled()
+    enable_weights_only_loading()
+    yield
+    if not was:
+        disable_weights_only_loading()
 
 
 class _RunsCode:
@@ -31,7 +47,7 @@ class _Getattr:
         return (getattr, (self.target, self.name))
 
 
-def test_mmengine_style_checkpoint_loads(tmp_path):
+def test_mmengine_style_checkpoint_loads(tmp_path, weights_only):
     buf = HistoryBuffer()
     buf.update(1.5)
     buf.update(2.5)
@@ -53,7 +69,9 @@ def test_mmengine_style_checkpoint_loads(tmp_path):
     assert torch.equal(model.w.data, torch.arange(3.0))
 
 
-def test_crafted_checkpoint_is_refused_and_code_not_run(tmp_path):
+def test_crafted_checkpoint_is_refused_and_code_not_run(
+    tmp_path, weights_only
+):
     marker = str(tmp_path / 'pwned')
     path = str(tmp_path / 'evil.pth')
     torch.save(
@@ -94,3 +112,33 @@ def test_getattr_is_restricted(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='nothing.pth'):
         load_checkpoint_file(str(tmp_path / 'nothing.pth'))
+
+
+def test_enable_disable_round_trip():
+    from mmengine.runner.checkpoint import load_from_local
+
+    was = weights_only_loading_enabled()
+    try:
+        disable_weights_only_loading()
+        assert CheckpointLoader._get_checkpoint_loader('a.pth') is (
+            load_from_local
+        )
+        assert not weights_only_loading_enabled()
+        enable_weights_only_loading()
+        enable_weights_only_loading()  # idempotent
+        loader = CheckpointLoader._get_checkpoint_loader('a.pth')
+        assert loader.__name__ == 'load_from_local_weights_only'
+        assert weights_only_loading_enabled()
+        # Remote schemes keep mmengine's loaders.
+        http = CheckpointLoader._get_checkpoint_loader('https://x/a.pth')
+        assert http.__name__ == 'load_from_http'
+        disable_weights_only_loading()
+        assert CheckpointLoader._get_checkpoint_loader('a.pth') is (
+            load_from_local
+        )
+    finally:
+        (
+            enable_weights_only_loading
+            if was
+            else disable_weights_only_loading
+        )()

@@ -28,12 +28,13 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, load_checkpoint
 
-import fer_mm  # noqa: F401  (registers fer_mm, weights-only loading)
+import fer_mm  # noqa: F401  (registers fer_mm's modules)
 from fer_mm.evaluation import (
     FERMetric,
     soft_vote,
     write_abaw_expr_predictions,
 )
+from fer_mm.utils import enable_weights_only_loading
 
 
 def parse_args(argv=None):
@@ -173,6 +174,7 @@ def abaw_predictions(paths, labels):
 
 
 def main(argv=None):
+    enable_weights_only_loading()  # members' checkpoints
     args = parse_args(argv)
     pairs = member_list(args)
     if args.weights is not None and len(args.weights) != len(pairs):

@@ -21,7 +21,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
-import fer_mm  # noqa: F401  (registers fer_mm, weights-only checkpoint loader)
+import fer_mm  # noqa: F401  (registers fer_mm's modules)
 from fer_mm.utils.checkpoint import load_checkpoint_file
 
 

@@ -41,7 +41,7 @@ from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-import fer_mm  # noqa: F401  (weights-only checkpoint loader)
+import fer_mm  # noqa: F401  (registers fer_mm's modules)
 import fer_mm.generative  # noqa: F401  (registers the VAE-GAN in mmagic)
 from fer_mm.datasets.categories import RAFDB_CATEGORIES, canonical_name
 from fer_mm.generative.vaegan import ClassCovarianceAugmenter
