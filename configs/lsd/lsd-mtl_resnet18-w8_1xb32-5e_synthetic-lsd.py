@@ -28,7 +28,7 @@ model = dict(
     probe_size=48,
     head=dict(
         shared_channels=(64,),
-        loss=dict(
+        loss_cls=dict(
             class_weight=[
                 sum(synthetic_lsd_counts) / (6 * n)
                 for n in synthetic_lsd_counts

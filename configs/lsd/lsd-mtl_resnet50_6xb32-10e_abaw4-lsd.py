@@ -20,7 +20,7 @@ lsd_classes = ['Anger', 'Disgust', 'Fear', 'Happiness', 'Sadness', 'Surprise']
 lsd_train_counts = [24882, 3803, 6378, 134415, 25459, 14090]
 model = dict(
     head=dict(
-        loss=dict(
+        loss_cls=dict(
             class_weight=[
                 sum(lsd_train_counts) / (6 * n) for n in lsd_train_counts
             ]

@@ -14,7 +14,7 @@ from mmpretrain.structures import DataSample
 
 import fer_mm  # noqa: F401
 from fer_mm.models import (
-    AnchorLoss,
+    ARBExAnchorLoss,
     ARBExCenterLoss,
     ARBExClassLoss,
     ARBExHead,
@@ -77,7 +77,7 @@ class TestARBExHead(TestCase):
         head = build_head()
         self.assertIsInstance(head, ARBExHead)
         self.assertIsInstance(head.loss_module, ARBExClassLoss)
-        self.assertIsInstance(head.loss_anchor, AnchorLoss)
+        self.assertIsInstance(head.loss_anchor, ARBExAnchorLoss)
         self.assertIsInstance(head.loss_center, ARBExCenterLoss)
         self.assertEqual(head.anchors.shape, (C, K, D))
         self.assertEqual(head.attn_q.out_features, C * K)
@@ -325,7 +325,7 @@ class TestAnchorLoss(TestCase):
             ((a[i] - a[j]) ** 2).sum() for i in range(C) for j in range(C)
         )
         expected = expected / K**2 / math.sqrt(D)
-        loss = MODELS.build(dict(type='AnchorLoss', mode='reference'))
+        loss = MODELS.build(dict(type='ARBExAnchorLoss', mode='reference'))
         torch.testing.assert_close(loss(a), expected)
 
     def test_margin_form(self):
@@ -340,7 +340,7 @@ class TestAnchorLoss(TestCase):
             for m in range(K)
         ]
         self.assertEqual(len(terms), C * (C - 1) * K * K)
-        loss = AnchorLoss(loss_weight=2.0)
+        loss = ARBExAnchorLoss(loss_weight=2.0)
         torch.testing.assert_close(
             loss(a), torch.tensor(2 * sum(terms) / len(terms))
         )
@@ -384,9 +384,9 @@ class TestAnchorLoss(TestCase):
 
     def test_bad_args(self):
         with self.assertRaisesRegex(ValueError, 'mode must be one of'):
-            AnchorLoss(mode='hinge')
+            ARBExAnchorLoss(mode='hinge')
         with self.assertRaisesRegex(ValueError, 'margin must be > 0'):
-            AnchorLoss(margin=0)
+            ARBExAnchorLoss(margin=0)
 
 
 class TestARBExCenterLoss(TestCase):

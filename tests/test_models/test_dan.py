@@ -24,10 +24,10 @@ from mmpretrain.structures import DataSample
 
 import fer_mm  # noqa: F401
 from fer_mm.models import (
-    AffinityLoss,
+    DANAffinityLoss,
     DANAttentionNeck,
     DANHead,
-    PartitionLoss,
+    DANPartitionLoss,
     affinity_loss,
     partition_loss,
 )
@@ -87,7 +87,10 @@ class TestAffinityLoss(TestCase):
     def test_module(self):
         loss_module = MODELS.build(
             dict(
-                type='AffinityLoss', num_classes=3, feat_dim=2, loss_weight=2.0
+                type='DANAffinityLoss',
+                num_classes=3,
+                feat_dim=2,
+                loss_weight=2.0,
             )
         )
         self.assertIsInstance(loss_module.centers, nn.Parameter)
@@ -100,7 +103,7 @@ class TestAffinityLoss(TestCase):
         self.assertIsNotNone(loss_module.centers.grad)
 
     def test_empty_batch_is_zero_and_connected(self):
-        loss_module = AffinityLoss(num_classes=3, feat_dim=2)
+        loss_module = DANAffinityLoss(num_classes=3, feat_dim=2)
         loss = loss_module(torch.zeros(0, 2), torch.zeros(0, dtype=torch.long))
         self.assertIsInstance(loss, torch.Tensor)
         self.assertEqual(loss.item(), 0.0)
@@ -111,9 +114,9 @@ class TestAffinityLoss(TestCase):
 
     def test_bad_arguments(self):
         with self.assertRaisesRegex(ValueError, 'num_classes must be >= 2'):
-            AffinityLoss(num_classes=1, feat_dim=2)
+            DANAffinityLoss(num_classes=1, feat_dim=2)
         with self.assertRaisesRegex(ValueError, 'reduction'):
-            AffinityLoss(num_classes=3, feat_dim=2, reduction='max')
+            DANAffinityLoss(num_classes=3, feat_dim=2, reduction='max')
         with self.assertRaisesRegex(ValueError, 'feature width'):
             affinity_loss(torch.zeros(2, 3), self.LABELS[:2], self.CENTERS)
         with self.assertRaisesRegex(ValueError, 'labels'):
@@ -129,7 +132,7 @@ class TestPartitionLoss(TestCase):
             partition_loss(heads, eps=0.0), torch.tensor(math.log(1.4))
         )
         loss_module = MODELS.build(
-            dict(type='PartitionLoss', loss_weight=0.5, eps=0.0)
+            dict(type='DANPartitionLoss', loss_weight=0.5, eps=0.0)
         )
         torch.testing.assert_close(
             loss_module(heads), torch.tensor(0.5 * math.log(1.4))
@@ -137,7 +140,7 @@ class TestPartitionLoss(TestCase):
 
     def test_one_head_is_a_zero_tensor(self):
         heads = torch.rand(3, 1, 4, requires_grad=True)
-        loss = PartitionLoss()(heads)
+        loss = DANPartitionLoss()(heads)
         self.assertIsInstance(loss, torch.Tensor)
         self.assertEqual(loss.item(), 0.0)
         self.assertTrue(loss.requires_grad)
@@ -148,7 +151,7 @@ class TestPartitionLoss(TestCase):
         with self.assertRaisesRegex(ValueError, r'\(B, num_heads, C\)'):
             partition_loss(torch.rand(2, 3))
         with self.assertRaisesRegex(ValueError, 'eps'):
-            PartitionLoss(eps=-1.0)
+            DANPartitionLoss(eps=-1.0)
 
 
 class TestDANAttentionNeck(TestCase):
@@ -313,8 +316,8 @@ class TestDANHead(TestCase):
         head = DANHead(
             num_classes=3,
             in_channels=4,
-            affinity_loss=None,
-            partition_loss=None,
+            loss_affinity=None,
+            loss_partition=None,
         )
         losses = head.loss((self.heads, self.pooled), samples([0] * 5))
         self.assertEqual(set(losses), {'loss_cls'})

@@ -8,7 +8,7 @@ from mmpretrain.structures import DataSample
 
 import fer_mm  # noqa: F401
 from fer_mm.models import (
-    LandmarkMSELoss,
+    LSDLandmarkMSELoss,
     class_weights_from_counts,
     landmark_mse_loss,
 )
@@ -30,7 +30,7 @@ class TestLandmarkMSELoss(TestCase):
         pred = torch.zeros(1, 2, 2)
         target = torch.tensor([[[1.0, 1.0], [0.0, 2.0]]])
         # per point: 1.0 and 2.0; weights 3, 1 -> (3 + 2) / 4 = 1.25
-        mod = LandmarkMSELoss(point_weight=[3.0, 1.0], loss_weight=2.0)
+        mod = LSDLandmarkMSELoss(point_weight=[3.0, 1.0], loss_weight=2.0)
         self.assertAlmostEqual(mod(pred, target).item(), 2.5, places=6)
 
     def test_no_valid_sample_is_a_connected_zero(self):
@@ -44,7 +44,7 @@ class TestLandmarkMSELoss(TestCase):
         with self.assertRaisesRegex(ValueError, r'\(B, K, 2\)'):
             landmark_mse_loss(torch.zeros(2, 136), torch.zeros(2, 136))
         with self.assertRaisesRegex(ValueError, '2 point weights'):
-            LandmarkMSELoss(point_weight=[1, 1])(
+            LSDLandmarkMSELoss(point_weight=[1, 1])(
                 torch.zeros(1, 3, 2), torch.zeros(1, 3, 2)
             )
 
@@ -76,7 +76,7 @@ class TestLSDMultiTaskHead(TestCase):
         appearance_channels=1,
         shared_channels=(),
         num_landmarks=1,
-        loss=dict(type='CrossEntropyLoss', class_weight=[2.0, 0.5]),
+        loss_cls=dict(type='CrossEntropyLoss', class_weight=[2.0, 0.5]),
     )
 
     def _head(self):

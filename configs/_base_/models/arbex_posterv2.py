@@ -20,7 +20,7 @@ model = dict(
         batch_attention=False,
         test_mode='corrected',
         loss_cls=dict(type='ARBExClassLoss', loss_weight=1.0),
-        loss_anchor=dict(type='AnchorLoss', loss_weight=1.0),
+        loss_anchor=dict(type='ARBExAnchorLoss', loss_weight=1.0),
         loss_center=dict(type='ARBExCenterLoss', loss_weight=1.0),
         # w_c = (N / C) / n_c from the RAF-DB basic training counts.
         class_weights=[1.3589, 6.2384, 2.4449, 0.3674, 0.8845, 2.4865, 0.6945],

@@ -17,9 +17,9 @@ model = dict(
         type='DANHead',
         num_classes=7,
         in_channels=512,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        affinity_loss=dict(type='AffinityLoss', loss_weight=1.0),
-        partition_loss=dict(type='PartitionLoss', loss_weight=1.0),
+        loss_cls=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        loss_affinity=dict(type='DANAffinityLoss', loss_weight=1.0),
+        loss_partition=dict(type='DANPartitionLoss', loss_weight=1.0),
         topk=(1,),
     ),
 )

@@ -88,7 +88,7 @@ class ARBExHead(ClsHead):
       weights (``weight``, from MixAugment) multiply each sample's term and
       the mean divides by the class-weight mass only, so with uniform class
       weights it is MixAugment's ``mean(weight * loss)``.
-    * ``loss_anchor``: :math:`t \cdot` :class:`AnchorLoss` of the anchors.
+    * ``loss_anchor``: :math:`t \cdot` :class:`ARBExAnchorLoss` of the anchors.
     * ``loss_center``: :math:`t \cdot` :class:`ARBExCenterLoss` over the
       real samples only (unweighted mean; zero when there is none), with
       :math:`c(p)` not detached, as in the reference.
@@ -115,7 +115,7 @@ class ARBExHead(ClsHead):
         loss_cls (dict): Class loss. Defaults to
             ``dict(type='ARBExClassLoss', loss_weight=1.0)``.
         loss_anchor (dict): Anchor loss. Defaults to
-            ``dict(type='AnchorLoss', loss_weight=1.0)``.
+            ``dict(type='ARBExAnchorLoss', loss_weight=1.0)``.
         loss_center (dict): Center loss. Defaults to
             ``dict(type='ARBExCenterLoss', loss_weight=1.0)``.
         class_weights (Sequence[float], optional): :math:`w_c = (N / C) /
@@ -161,7 +161,7 @@ class ARBExHead(ClsHead):
             type='ARBExClassLoss', loss_weight=1.0
         ),
         loss_anchor: Union[dict, nn.Module] = dict(
-            type='AnchorLoss', loss_weight=1.0
+            type='ARBExAnchorLoss', loss_weight=1.0
         ),
         loss_center: Union[dict, nn.Module] = dict(
             type='ARBExCenterLoss', loss_weight=1.0

@@ -8,7 +8,12 @@ from mmpretrain.models.heads import ClsHead
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from ...utils.deprecation import renamed_kwarg
 from ..utils import hard_label_mask
+
+_DEFAULT_LOSS_CLS = dict(type='CrossEntropyLoss', loss_weight=1.0)
+_DEFAULT_AFFINITY = dict(type='DANAffinityLoss', loss_weight=1.0)
+_DEFAULT_PARTITION = dict(type='DANPartitionLoss', loss_weight=1.0)
 
 
 @MODELS.register_module()
@@ -27,20 +32,20 @@ class DANHead(ClsHead):
 
     Training losses, one log key each (mmengine sums every ``loss*`` key):
 
-    - ``loss_cls``: ``loss`` (cross-entropy) on the logits. When the data
+    - ``loss_cls``: ``loss_cls`` (cross-entropy) on the logits. When the data
       samples carry ``gt_score`` (Mixup, CutMix, MixAugment) the target is the
       soft score, as in :class:`~mmpretrain.models.heads.ClsHead`; keyword
       arguments of :meth:`loss` (e.g. the per-sample ``weight`` of
       :class:`fer_mm.models.FERClassifier`) go to this loss only.
-    - ``loss_affinity``: ``affinity_loss`` on ``pooled``, computed over the
-      samples with a *hard* label only: the sample carries ``gt_label``, was
+    - ``loss_affinity``: the ``loss_affinity`` module on ``pooled``,
+      computed over the samples with a *hard* label only: the sample carries ``gt_label``, was
       not mixed by a batch augment (metainfo ``batch_mixed``, see
       :func:`fer_mm.models.hard_label_mask`) and, if it has a ``gt_score``,
       that score is one-hot at ``gt_label``. Mixed images have no single
       class centre to be pulled to. Without any hard sample it is a zero
       tensor (still connected to the centres).
-    - ``loss_partition``: ``partition_loss`` on the log-softmaxed heads of all
-      samples (it needs no labels).
+    - ``loss_partition``: the ``loss_partition`` module on the
+      log-softmaxed heads of all samples (it needs no labels).
 
     Args:
         num_classes (int): Number of classes.
@@ -49,19 +54,22 @@ class DANHead(ClsHead):
             None (``num_classes``). The reference code builds 8 centres for
             RAF-DB's 7 classes by accident; the unused centre only enters the
             centres' variance. Set 8 to reproduce that exactly.
-        loss (dict | nn.Module): Classification loss. Defaults to
+        loss_cls (dict | nn.Module): Classification loss. Defaults to
             ``dict(type='CrossEntropyLoss', loss_weight=1.0)``.
-        affinity_loss (dict | nn.Module, optional): Affinity loss; a dict gets
+        loss_affinity (dict | nn.Module, optional): Affinity loss; a dict gets
             ``num_classes=num_centers`` and ``feat_dim=in_channels`` unless it
             sets them. None disables it. Defaults to
-            ``dict(type='AffinityLoss', loss_weight=1.0)``.
-        partition_loss (dict | nn.Module, optional): Partition loss; None
+            ``dict(type='DANAffinityLoss', loss_weight=1.0)``.
+        loss_partition (dict | nn.Module, optional): Partition loss; None
             disables it. Defaults to
-            ``dict(type='PartitionLoss', loss_weight=1.0)``.
+            ``dict(type='DANPartitionLoss', loss_weight=1.0)``.
         init_cfg (dict, optional): Initialisation. Defaults to None (PyTorch's
             default for ``fc`` and ``bn``, as in the reference).
         **kwargs: ``topk`` and ``cal_acc`` of
-            :class:`~mmpretrain.models.heads.ClsHead`.
+            :class:`~mmpretrain.models.heads.ClsHead`. The keywords used
+            before fer_mm 0.2 (``loss``, ``affinity_loss``,
+            ``partition_loss``) still work for one release and warn
+            (``DeprecationWarning``).
     """
 
     def __init__(
@@ -69,19 +77,33 @@ class DANHead(ClsHead):
         num_classes: int,
         in_channels: int,
         num_centers: Optional[int] = None,
-        loss: Union[dict, nn.Module] = dict(
-            type='CrossEntropyLoss', loss_weight=1.0
-        ),
-        affinity_loss: Optional[Union[dict, nn.Module]] = dict(
-            type='AffinityLoss', loss_weight=1.0
-        ),
-        partition_loss: Optional[Union[dict, nn.Module]] = dict(
-            type='PartitionLoss', loss_weight=1.0
-        ),
+        loss_cls: Union[dict, nn.Module] = _DEFAULT_LOSS_CLS,
+        loss_affinity: Optional[Union[dict, nn.Module]] = _DEFAULT_AFFINITY,
+        loss_partition: Optional[Union[dict, nn.Module]] = _DEFAULT_PARTITION,
         init_cfg: Optional[dict] = None,
         **kwargs,
     ) -> None:
-        super().__init__(loss=loss, init_cfg=init_cfg, **kwargs)
+        name = type(self).__name__
+        loss_cls = renamed_kwarg(
+            name, kwargs, 'loss', 'loss_cls', loss_cls, _DEFAULT_LOSS_CLS
+        )
+        loss_affinity = renamed_kwarg(
+            name,
+            kwargs,
+            'affinity_loss',
+            'loss_affinity',
+            loss_affinity,
+            _DEFAULT_AFFINITY,
+        )
+        loss_partition = renamed_kwarg(
+            name,
+            kwargs,
+            'partition_loss',
+            'loss_partition',
+            loss_partition,
+            _DEFAULT_PARTITION,
+        )
+        super().__init__(loss=loss_cls, init_cfg=init_cfg, **kwargs)
         if num_classes < 1:
             raise ValueError(
                 f'DANHead: num_classes must be >= 1, got {num_classes}'
@@ -100,15 +122,16 @@ class DANHead(ClsHead):
         self.in_channels = in_channels
         self.fc = nn.Linear(in_channels, num_classes)
         self.bn = nn.BatchNorm1d(num_classes)
-        if isinstance(affinity_loss, dict):
-            affinity_loss = dict(affinity_loss)
-            affinity_loss.setdefault('num_classes', num_centers)
-            affinity_loss.setdefault('feat_dim', in_channels)
-            affinity_loss = MODELS.build(affinity_loss)
-        if isinstance(partition_loss, dict):
-            partition_loss = MODELS.build(partition_loss)
-        self.affinity_loss = affinity_loss
-        self.partition_loss = partition_loss
+        if isinstance(loss_affinity, dict):
+            loss_affinity = dict(loss_affinity)
+            loss_affinity.setdefault('num_classes', num_centers)
+            loss_affinity.setdefault('feat_dim', in_channels)
+            loss_affinity = MODELS.build(loss_affinity)
+        if isinstance(loss_partition, dict):
+            loss_partition = MODELS.build(loss_partition)
+        # Attribute names kept: checkpoints hold ``head.affinity_loss.centers``.
+        self.affinity_loss = loss_affinity
+        self.partition_loss = loss_partition
 
     @staticmethod
     def _unpack(

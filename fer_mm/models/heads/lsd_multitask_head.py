@@ -6,7 +6,10 @@ import torch.nn as nn
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from ...utils.deprecation import renamed_kwarg
 from .dan_head import DANHead
+
+_DEFAULT_LANDMARK = dict(type='LSDLandmarkMSELoss', loss_weight=1.0)
 
 
 @MODELS.register_module()
@@ -34,12 +37,12 @@ class LSDMultiTaskHead(DANHead):
     Losses, one log key each:
 
     - ``loss_cls``, ``loss_affinity``, ``loss_partition``: as in
-      :class:`DANHead` (put ``class_weight`` in ``loss`` for the paper's
+      :class:`DANHead` (put ``class_weight`` in ``loss_cls`` for the paper's
       weighted cross-entropy; see
       :func:`fer_mm.models.class_weights_from_counts`);
-    - ``loss_landmark``: ``landmark_loss`` over the samples that carry
-      ``gt_landmarks`` (see :class:`fer_mm.datasets.TwoViews`) and were not
-      mixed by a batch augment. A sample without landmarks, and a virtual
+    - ``loss_landmark``: the ``loss_landmark`` module over the samples that
+      carry ``gt_landmarks`` (see :class:`fer_mm.datasets.TwoViews`) and were
+      not mixed by a batch augment. A sample without landmarks, and a virtual
       (mixed) sample of Mixup / MixAugment, trains the expression losses
       only; it is masked out, not compared with zeros.
 
@@ -57,11 +60,12 @@ class LSDMultiTaskHead(DANHead):
         shared_channels (Sequence[int]): Widths of the shared layers.
             Defaults to ``(512, )``.
         num_landmarks (int): Landmarks regressed. Defaults to 68.
-        landmark_loss (dict | nn.Module, optional): Defaults to
-            ``dict(type='LandmarkMSELoss', loss_weight=1.0)``.
+        loss_landmark (dict | nn.Module, optional): Defaults to
+            ``dict(type='LSDLandmarkMSELoss', loss_weight=1.0)``. The old
+            keyword ``landmark_loss`` still works for one release and warns.
         dropout (float): Dropout before the output layers. Defaults to 0.
-        **kwargs: Arguments of :class:`DANHead` (``loss``,
-            ``affinity_loss``, ``partition_loss``, ``num_centers`` ...).
+        **kwargs: Arguments of :class:`DANHead` (``loss_cls``,
+            ``loss_affinity``, ``loss_partition``, ``num_centers`` ...).
     """
 
     def __init__(
@@ -71,12 +75,18 @@ class LSDMultiTaskHead(DANHead):
         appearance_channels: Optional[int] = None,
         shared_channels: Sequence[int] = (512,),
         num_landmarks: int = 68,
-        landmark_loss: Optional[Union[dict, nn.Module]] = dict(
-            type='LandmarkMSELoss', loss_weight=1.0
-        ),
+        loss_landmark: Optional[Union[dict, nn.Module]] = _DEFAULT_LANDMARK,
         dropout: float = 0.0,
         **kwargs,
     ) -> None:
+        loss_landmark = renamed_kwarg(
+            type(self).__name__,
+            kwargs,
+            'landmark_loss',
+            'loss_landmark',
+            loss_landmark,
+            _DEFAULT_LANDMARK,
+        )
         super().__init__(num_classes, in_channels, **kwargs)
         if appearance_channels is not None and appearance_channels < 1:
             raise ValueError(
@@ -104,9 +114,9 @@ class LSDMultiTaskHead(DANHead):
             # init gives on unnormalised features.
             nn.init.normal_(self.landmark_fc.weight, std=1e-3)
             nn.init.constant_(self.landmark_fc.bias, 0.5)
-            if isinstance(landmark_loss, dict):
-                landmark_loss = MODELS.build(landmark_loss)
-            self.landmark_loss = landmark_loss
+            if isinstance(loss_landmark, dict):
+                loss_landmark = MODELS.build(loss_landmark)
+            self.landmark_loss = loss_landmark
 
     def _split(
         self, feats: Sequence[torch.Tensor]

@@ -1,6 +1,6 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 from .arbex_losses import (
-    AnchorLoss,
+    ARBExAnchorLoss,
     ARBExCenterLoss,
     ARBExClassLoss,
     anchor_loss,
@@ -8,29 +8,40 @@ from .arbex_losses import (
     arbex_class_loss,
 )
 from .dan_losses import (
-    AffinityLoss,
-    PartitionLoss,
+    DANAffinityLoss,
+    DANPartitionLoss,
     affinity_loss,
     partition_loss,
 )
-from .landmark_loss import (
+from .deprecated_names import (
+    AffinityLoss,
+    AnchorLoss,
     LandmarkMSELoss,
+    PartitionLoss,
+)
+from .landmark_loss import (
+    LSDLandmarkMSELoss,
     class_weights_from_counts,
     landmark_mse_loss,
 )
 
 __all__ = [
-    'AnchorLoss',
+    'ARBExAnchorLoss',
     'ARBExCenterLoss',
     'ARBExClassLoss',
     'anchor_loss',
     'arbex_center_loss',
     'arbex_class_loss',
-    'AffinityLoss',
-    'PartitionLoss',
+    'DANAffinityLoss',
+    'DANPartitionLoss',
     'affinity_loss',
     'partition_loss',
-    'LandmarkMSELoss',
+    'LSDLandmarkMSELoss',
     'class_weights_from_counts',
     'landmark_mse_loss',
+    # deprecated names (one release)
+    'AffinityLoss',
+    'AnchorLoss',
+    'LandmarkMSELoss',
+    'PartitionLoss',
 ]

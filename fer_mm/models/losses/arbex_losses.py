@@ -284,7 +284,7 @@ class ARBExClassLoss(nn.Module):
 
 
 @MODELS.register_module()
-class AnchorLoss(nn.Module):
+class ARBExAnchorLoss(nn.Module):
     """ARBEx anchor loss (anchors of different classes apart).
 
     See :func:`anchor_loss` for both forms and why the bounded ``'margin'``
@@ -312,11 +312,13 @@ class AnchorLoss(nn.Module):
         super().__init__()
         if mode not in self.MODES:
             raise ValueError(
-                f'AnchorLoss: mode must be one of {self.MODES}, got {mode!r}'
+                f'ARBExAnchorLoss: mode must be one of {self.MODES}, got {mode!r}'
             )
         if not margin > 0:
-            raise ValueError(f'AnchorLoss: margin must be > 0, got {margin}')
-        _check_reduction('AnchorLoss', reduction)
+            raise ValueError(
+                f'ARBExAnchorLoss: margin must be > 0, got {margin}'
+            )
+        _check_reduction('ARBExAnchorLoss', reduction)
         self.mode = mode
         self.margin = margin
         self.reduction = reduction

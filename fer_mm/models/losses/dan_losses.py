@@ -113,7 +113,7 @@ def partition_loss(heads: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class AffinityLoss(nn.Module):
+class DANAffinityLoss(nn.Module):
     """Affinity loss of DAN, with its learnable class centres.
 
     `Distract Your Attention <https://arxiv.org/abs/2109.07270>`_: pulls the
@@ -142,15 +142,15 @@ class AffinityLoss(nn.Module):
         super().__init__()
         if num_classes < 2:
             raise ValueError(
-                f'AffinityLoss: num_classes must be >= 2, got {num_classes}'
+                f'DANAffinityLoss: num_classes must be >= 2, got {num_classes}'
             )
         if feat_dim < 1:
             raise ValueError(
-                f'AffinityLoss: feat_dim must be >= 1, got {feat_dim}'
+                f'DANAffinityLoss: feat_dim must be >= 1, got {feat_dim}'
             )
         if reduction not in _REDUCTIONS:
             raise ValueError(
-                f'AffinityLoss: reduction must be one of {_REDUCTIONS}, got '
+                f'DANAffinityLoss: reduction must be one of {_REDUCTIONS}, got '
                 f'{reduction!r}'
             )
         self.num_classes = num_classes
@@ -184,7 +184,7 @@ class AffinityLoss(nn.Module):
         """
         if reduction_override not in (None, *_REDUCTIONS):
             raise ValueError(
-                f'AffinityLoss: bad reduction_override {reduction_override!r}'
+                f'DANAffinityLoss: bad reduction_override {reduction_override!r}'
             )
         reduction = reduction_override or self.reduction
         return self.loss_weight * affinity_loss(
@@ -204,7 +204,7 @@ class AffinityLoss(nn.Module):
 
 
 @MODELS.register_module()
-class PartitionLoss(nn.Module):
+class DANPartitionLoss(nn.Module):
     """Partition loss of DAN.
 
     `Distract Your Attention <https://arxiv.org/abs/2109.07270>`_: maximises
@@ -220,7 +220,7 @@ class PartitionLoss(nn.Module):
     def __init__(self, loss_weight: float = 1.0, eps: float = 1e-8) -> None:
         super().__init__()
         if eps < 0:
-            raise ValueError(f'PartitionLoss: eps must be >= 0, got {eps}')
+            raise ValueError(f'DANPartitionLoss: eps must be >= 0, got {eps}')
         self.loss_weight = loss_weight
         self.eps = eps
 

@@ -92,7 +92,7 @@ def landmark_mse_loss(
 
 
 @MODELS.register_module()
-class LandmarkMSELoss(nn.Module):
+class LSDLandmarkMSELoss(nn.Module):
     """Masked, point-weighted MSE on normalised landmarks.
 
     See :func:`landmark_mse_loss`. Used by
@@ -115,7 +115,7 @@ class LandmarkMSELoss(nn.Module):
         super().__init__()
         if reduction not in _REDUCTIONS:
             raise ValueError(
-                f'LandmarkMSELoss: reduction must be one of {_REDUCTIONS}, '
+                f'LSDLandmarkMSELoss: reduction must be one of {_REDUCTIONS}, '
                 f'got {reduction!r}'
             )
         self.reduction = reduction
@@ -124,7 +124,7 @@ class LandmarkMSELoss(nn.Module):
             point_weight = torch.as_tensor(point_weight, dtype=torch.float32)
             if point_weight.dim() != 1 or (point_weight < 0).any():
                 raise ValueError(
-                    'LandmarkMSELoss: point_weight must be a list of '
+                    'LSDLandmarkMSELoss: point_weight must be a list of '
                     'non-negative numbers'
                 )
         self.register_buffer('point_weight', point_weight, persistent=False)
