@@ -348,6 +348,18 @@ class TestPosterV2:
             assert m.training, name
             assert not torch.equal(stats[name], m.running_mean), name
 
+    @pytest.mark.parametrize('arg', ['ir50_checkpoint', 'landmark_checkpoint'])
+    def test_removed_checkpoint_arguments_name_the_replacement(self, arg):
+        stream = arg.split('_')[0]
+        with pytest.raises(
+            TypeError, match=f'{arg}= was removed.*{stream}_init_cfg'
+        ):
+            MODELS.build(dict(type='PosterV2', **{arg: 'ir50.pth'}))
+        with pytest.raises(
+            TypeError, match="unexpected arguments \\['foo'\\]"
+        ):
+            MODELS.build(dict(type='PosterV2', foo=1))
+
     def test_frozen_stats_option_fixes_landmark_bn(self):
         """``frozen_stats=True``: the frozen stream's BatchNorms stay in eval
         mode and their running statistics do not move."""
@@ -372,17 +384,38 @@ class TestPosterV2:
         assert all(torch.equal(b, m.running_mean) for b, m in zip(before, bns))
         assert all(p.grad is None for p in model.landmark.parameters())
 
-    def test_frozen_ir50_multiscale(self, stream_files):
+    def test_frozen_ir50_multiscale(self, stream_files, tmp_path):
         path_ir50, ir50 = stream_files['ir50']
         path_lm, landmark = stream_files['landmark']
+        # Converted offline (as tools/model_converters/poster_to_fermm.py
+        # does): IR-50 as a bare state dict, the landmark stream inside a
+        # whole-model checkpoint, taken out with ``prefix``.
+        ir50_sd, _ = convert_ir50(load_checkpoint_file(path_ir50))
+        lm_sd, _ = convert_mobilefacenet(load_checkpoint_file(path_lm))
+        torch.save(ir50_sd, tmp_path / 'ir50_fermm.pth')
+        torch.save(
+            dict(
+                state_dict={
+                    'backbone.landmark.' + k: v for k, v in lm_sd.items()
+                }
+            ),
+            tmp_path / 'posterv2_fermm.pth',
+        )
         model = MODELS.build(
             dict(
                 type='PosterV2',
                 out_type='multiscale',
                 freeze_ir50=True,
                 frozen_stats=True,
-                ir50_checkpoint=path_ir50,
-                landmark_checkpoint=path_lm,
+                ir50_init_cfg=dict(
+                    type='Pretrained',
+                    checkpoint=str(tmp_path / 'ir50_fermm.pth'),
+                ),
+                landmark_init_cfg=dict(
+                    type='Pretrained',
+                    checkpoint=str(tmp_path / 'posterv2_fermm.pth'),
+                    prefix='backbone.landmark.',
+                ),
             )
         )
         model.init_weights()

@@ -8,8 +8,8 @@ Examples::
     python tools/model_converters/poster_to_fermm.py \\
         raf-db-model_best.pth work_dirs/posterv2_rafdb_fermm.pth
 
-    # the stream weights (also accepted as-is by PosterV2's
-    # ir50_checkpoint / landmark_checkpoint)
+    # the stream weights (for PosterV2's
+    # ir50_init_cfg / landmark_init_cfg = dict(type="Pretrained", ...))
     python tools/model_converters/poster_to_fermm.py ir50.pth ir50_fermm.pth
     python tools/model_converters/poster_to_fermm.py \\
         mobilefacenet_model_best.pth.tar mobilefacenet_fermm.pth

@@ -2,7 +2,9 @@
 # POSTER V2 (POSTER++): IR-50 image stream + frozen MobileFaceNet landmark
 # stream, window cross-attention at three scales, 2-block ViT, SE gate; a
 # linear classifier on the 768-d embedding. Pretrained parts come from local
-# files (nothing is downloaded): set ir50_checkpoint / landmark_checkpoint.
+# files (nothing is downloaded), converted by
+# tools/model_converters/poster_to_fermm.py: set ir50_init_cfg /
+# landmark_init_cfg to dict(type='Pretrained', checkpoint=...).
 model = dict(
     type='FERClassifier',
     backbone=dict(
@@ -11,8 +13,8 @@ model = dict(
         out_type='embedding',
         freeze_ir50=False,
         freeze_landmark=True,
-        ir50_checkpoint=None,  # e.g. 'checkpoints/ir50.pth'
-        landmark_checkpoint=None,  # e.g. 'checkpoints/mobilefacenet_model_best.pth.tar'
+        ir50_init_cfg=None,  # e.g. Pretrained 'checkpoints/ir50_fermm.pth'
+        landmark_init_cfg=None,  # e.g. Pretrained of the converted landmark file
     ),
     neck=None,
     head=dict(

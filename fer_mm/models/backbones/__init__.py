@@ -2,16 +2,10 @@
 from .ir50 import IR50, BottleneckIR
 from .mobilefacenet import MobileFaceNet
 from .poster_v2 import PosterV2
-from .window_cross_attention import (
-    WindowCrossAttention,
-    WindowCrossAttentionBlock,
-)
 
 __all__ = [
     'BottleneckIR',
     'IR50',
     'MobileFaceNet',
     'PosterV2',
-    'WindowCrossAttention',
-    'WindowCrossAttentionBlock',
 ]

@@ -16,9 +16,9 @@ from mmpretrain.models.backbones.vision_transformer import (
 from mmpretrain.models.utils import build_norm_layer
 from mmpretrain.registry import MODELS
 
+from ..utils.window_cross_attention import WindowCrossAttentionBlock
 from .ir50 import IR50
 from .mobilefacenet import MobileFaceNet
-from .window_cross_attention import WindowCrossAttentionBlock
 
 # Widths of the MobileFaceNet taps that serve as queries of scales 1 and 2.
 _LANDMARK_WIDTHS = (64, 128)
@@ -57,10 +57,10 @@ class PosterV2(BaseBackbone):
     regressor (0.1 M) only to discard its output; with a 7-class linear head
     this implementation has 43,753,941 parameters (the reference's executed
     modules: 43.85 M). Weights in the reference layouts are converted by
-    :mod:`fer_mm.models.utils.poster_converter` (and
-    ``tools/model_converters/poster_to_fermm.py``); a converted POSTER V2
+    ``tools/model_converters/poster_to_fermm.py``; a converted POSTER V2
     checkpoint loads with ``init_cfg=dict(type='Pretrained',
-    checkpoint=..., prefix='backbone.')``.
+    checkpoint=..., prefix='backbone.')``, converted stream weights with
+    ``ir50_init_cfg`` / ``landmark_init_cfg``.
 
     Args:
         img_size (int): Nominal input size (any size is resized to
@@ -100,15 +100,19 @@ class PosterV2(BaseBackbone):
             with batch statistics and keep updating their running
             statistics, which is the default here. ``True`` is fer_mm's
             fixed-statistics option. Defaults to False.
-        ir50_checkpoint (str, optional): Local IR-50 weights (``ir50.pth``
-            in the POSTER V2 or face.evoLVe layout), loaded weights-only in
-            :meth:`init_weights`. Defaults to None.
-        landmark_checkpoint (str, optional): Local MobileFaceNet landmark
-            weights, loaded weights-only in :meth:`init_weights`.
-            Defaults to None.
+        ir50_init_cfg (dict, optional): ``init_cfg`` of the IR-50 stream,
+            e.g. ``dict(type='Pretrained', checkpoint='ir50_fermm.pth')``
+            for a file converted by
+            ``tools/model_converters/poster_to_fermm.py`` (add
+            ``prefix='backbone.ir50.'`` to take it from a converted POSTER V2
+            checkpoint). Defaults to None.
+        landmark_init_cfg (dict, optional): ``init_cfg`` of the
+            MobileFaceNet landmark stream, e.g. ``dict(type='Pretrained',
+            checkpoint='mobilefacenet_fermm.pth')``. Defaults to None.
         init_cfg (dict | list[dict], optional): Initialization config dict.
             A ``Pretrained`` config (e.g. a converted POSTER V2 checkpoint)
-            replaces the two checkpoints above. Defaults to None.
+            is applied after, and so overrides, the two above.
+            Defaults to None.
 
     Example:
         >>> import torch
@@ -139,11 +143,24 @@ class PosterV2(BaseBackbone):
         freeze_ir50: bool = False,
         freeze_landmark: bool = True,
         frozen_stats: bool = False,
-        ir50_checkpoint: Optional[str] = None,
-        landmark_checkpoint: Optional[str] = None,
+        ir50_init_cfg: Optional[dict] = None,
+        landmark_init_cfg: Optional[dict] = None,
         init_cfg: Optional[Union[dict, list]] = None,
+        **kwargs,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        for removed in ('ir50_checkpoint', 'landmark_checkpoint'):
+            if removed in kwargs:
+                stream = 'ir50' if removed.startswith('ir50') else 'landmark'
+                raise TypeError(
+                    f'PosterV2: {removed}= was removed (reference-layout '
+                    'files are no longer converted on load). Convert the file '
+                    'with tools/model_converters/poster_to_fermm.py and set '
+                    f"{stream}_init_cfg=dict(type='Pretrained', "
+                    "checkpoint='<converted file>')"
+                )
+        if kwargs:
+            raise TypeError(f'PosterV2: unexpected arguments {sorted(kwargs)}')
         if out_type not in self.OUT_TYPES:
             raise ValueError(
                 f'out_type must be one of {self.OUT_TYPES}, got {out_type!r}'
@@ -175,12 +192,10 @@ class PosterV2(BaseBackbone):
         self.freeze_ir50 = freeze_ir50
         self.freeze_landmark = freeze_landmark
         self.frozen_stats = frozen_stats
-        self.ir50_checkpoint = ir50_checkpoint
-        self.landmark_checkpoint = landmark_checkpoint
 
         # Two streams on the same inner_size face.
-        self.ir50 = IR50(stage_channels=dims)
-        self.landmark = MobileFaceNet()
+        self.ir50 = IR50(stage_channels=dims, init_cfg=ir50_init_cfg)
+        self.landmark = MobileFaceNet(init_cfg=landmark_init_cfg)
         self.landmark_conv = nn.Conv2d(
             _LANDMARK_LAST_WIDTH, dims[2], 3, padding=1
         )
@@ -238,7 +253,8 @@ class PosterV2(BaseBackbone):
         self._freeze_stages()
 
     def init_weights(self) -> None:
-        """Initialise as the reference, then load the stream checkpoints."""
+        """Initialise as the reference; the streams apply their own
+        ``init_cfg`` (see ``ir50_init_cfg`` / ``landmark_init_cfg``)."""
         super().init_weights()
         if (
             isinstance(self.init_cfg, dict)
@@ -251,17 +267,6 @@ class PosterV2(BaseBackbone):
             if isinstance(m, nn.Linear):
                 trunc_normal_(m.weight, std=0.01)
                 nn.init.zeros_(m.bias)
-        if self.ir50_checkpoint is None and self.landmark_checkpoint is None:
-            return
-        # Imported here: the converter module imports the backbones.
-        from fer_mm.models.utils.poster_converter import load_poster_part
-
-        if self.ir50_checkpoint is not None:
-            load_poster_part(self.ir50, self.ir50_checkpoint, 'ir50')
-        if self.landmark_checkpoint is not None:
-            load_poster_part(
-                self.landmark, self.landmark_checkpoint, 'mobilefacenet'
-            )
 
     def _frozen_modules(self) -> Tuple[nn.Module, ...]:
         frozen = []
