@@ -13,7 +13,17 @@ from torch import nn
 
 from ..utils import load_checkpoint_file
 
-REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+_PACKAGE = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# The repository (a source checkout or an editable install), else the copy
+# that travels in an installed package (fer_mm/.mim, made by setup.py).
+REPO_ROOT = next(
+    (
+        root
+        for root in (osp.dirname(_PACKAGE), osp.join(_PACKAGE, '.mim'))
+        if osp.isfile(osp.join(root, 'model-index.yml'))
+    ),
+    osp.dirname(_PACKAGE),
+)
 MODEL_INDEX = osp.join(REPO_ROOT, 'model-index.yml')
 
 
@@ -67,7 +77,7 @@ def resolve_model(
         )
     entry = models[model]
     return (
-        Config.fromfile(osp.join(REPO_ROOT, entry['Config'])),
+        Config.fromfile(osp.join(osp.dirname(index), entry['Config'])),
         entry.get('Weights'),
     )
 
