@@ -7,7 +7,6 @@ source (``takihasan/ARBEx``: ``arbex/models/ir.py``, ``mobilefacenet.py``,
 the converter's rules.
 """
 
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -16,6 +15,7 @@ from mmpretrain.registry import MODELS
 
 import fer_mm  # noqa: F401
 from fer_mm.utils import load_checkpoint_file
+from tests.helpers.tools import load_tool
 
 
 def bn(prefix, c):
@@ -161,14 +161,8 @@ def ref_classifier(hidden=(384, 192, 96), classes=7):
 
 
 @pytest.fixture(scope='module')
-def cli(repo_root):
-    spec = importlib.util.spec_from_file_location(
-        'arbex_to_fermm',
-        osp.join(repo_root, 'tools', 'model_converters', 'arbex_to_fermm.py'),
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def cli():
+    return load_tool('tools/model_converters/arbex_to_fermm.py')
 
 
 @pytest.fixture(scope='module')

@@ -6,7 +6,6 @@ plain ``torch.nn.functional`` calls, never with fer_mm's own modules.
 """
 
 import copy
-import importlib.util
 import math
 import os.path as osp
 import tempfile
@@ -31,12 +30,8 @@ from fer_mm.models import (
     affinity_loss,
     partition_loss,
 )
-from fer_mm.models.utils.dan_converter import (
-    convert_state_dict,
-    detect_source,
-    init_missing_centers,
-)
 from fer_mm.utils import load_checkpoint_file
+from tests.helpers.tools import load_tool
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -573,12 +568,10 @@ def reference_forward(sd, x, num_heads):
     return bn(logits, 'bn')
 
 
-def load_tool():
-    path = osp.join(REPO, 'tools/model_converters/dan_to_fermm.py')
-    spec = importlib.util.spec_from_file_location('dan_to_fermm', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+converter = load_tool('tools/model_converters/dan_to_fermm.py')
+convert_state_dict = converter.convert_state_dict
+detect_source = converter.detect_source
+init_missing_centers = converter.init_missing_centers
 
 
 class TestDANConverter(TestCase):
@@ -602,7 +595,7 @@ class TestDANConverter(TestCase):
         torch.testing.assert_close(ours, expected, rtol=1e-4, atol=1e-4)
 
     def test_tool_on_reference_checkpoint(self):
-        tool = load_tool()
+        tool = converter
         with self.subTest('complete'), tempfile.TemporaryDirectory() as tmp:
             ref = reference_state(num_classes=8, num_heads=2, seed=2)
             src, dst = osp.join(tmp, 'ref.pth'), osp.join(tmp, 'out.pth')
@@ -636,7 +629,7 @@ class TestDANConverter(TestCase):
             self.assertTrue(osp.exists(dst))
 
     def test_tool_on_msceleb_resnet(self):
-        tool = load_tool()
+        tool = converter
         resnet = torchvision.models.resnet18()
         with tempfile.TemporaryDirectory() as tmp:
             src, dst = osp.join(tmp, 'msceleb.pth'), osp.join(tmp, 'out.pth')

@@ -7,7 +7,6 @@ Reference key names and shapes below are written from the reference source
 converter's rules.
 """
 
-import importlib.util
 import os.path as osp
 from collections import OrderedDict
 
@@ -21,14 +20,15 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 import fer_mm  # noqa: F401
 from fer_mm.models import IR50, MobileFaceNet, WindowCrossAttentionBlock
-from fer_mm.models.utils.poster_converter import (
-    IncompleteCheckpointError,
-    convert_ir50,
-    convert_mobilefacenet,
-    convert_poster_v2,
-    load_poster_part,
-)
 from fer_mm.utils import UnsafeCheckpointError, load_checkpoint_file
+from tests.helpers.tools import load_tool
+
+converter = load_tool('tools/model_converters/poster_to_fermm.py')
+IncompleteCheckpointError = converter.IncompleteCheckpointError
+convert_ir50 = converter.convert_ir50
+convert_mobilefacenet = converter.convert_mobilefacenet
+convert_poster_v2 = converter.convert_poster_v2
+load_poster_part = converter.load_poster_part
 
 # Used parameters of the 7-class POSTER V2 (backbone + Linear 768 -> 7).
 NUM_PARAMS = 43_753_941
@@ -729,14 +729,7 @@ class TestPosterConverter:
             load_poster_part(MobileFaceNet(), path, 'mobilefacenet')
 
     def test_cli(self, tmp_path, stream_files, repo_root):
-        spec = importlib.util.spec_from_file_location(
-            'poster_to_fermm',
-            osp.join(
-                repo_root, 'tools', 'model_converters', 'poster_to_fermm.py'
-            ),
-        )
-        cli = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(cli)
+        cli = converter
         src, ref = stream_files['landmark']
         dst = str(tmp_path / 'out' / 'mobilefacenet_fermm.pth')
         assert cli.main([src, dst]) == 0
@@ -753,10 +746,8 @@ class TestPosterConverter:
     def test_class_order_permutes_classifier_rows(self, repo_root):
         from argparse import Namespace
 
-        from fer_mm.models.utils.poster_converter import (
-            permute_classifier_rows,
-            resolve_class_order,
-        )
+        permute_classifier_rows = converter.permute_classifier_rows
+        resolve_class_order = converter.resolve_class_order
 
         # row i of the checkpoint = class i of the sorted folder names
         # angry, disgust, fear, happy, neutral, sad, surprise; fer_mm's
@@ -801,14 +792,7 @@ class TestPosterConverter:
                 resolve_class_order('rafdb-label-folders'),
             )
         # the CLI step: default target for 7 rows is fer_mm's RAF-DB order
-        spec = importlib.util.spec_from_file_location(
-            'poster_to_fermm_order',
-            osp.join(
-                repo_root, 'tools', 'model_converters', 'poster_to_fermm.py'
-            ),
-        )
-        cli = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(cli)
+        cli = converter
         meta = {}
         args = Namespace(
             head_prefix='head.', class_order='alphabetical7', target_order=None
@@ -866,12 +850,7 @@ def test_rafdb_config_is_the_reference_recipe(repo_root):
 def test_arbex_reference_files_are_sent_to_their_converter(
     tmp_path, repo_root, capsys
 ):
-    spec = importlib.util.spec_from_file_location(
-        'poster_to_fermm_arbex',
-        osp.join(repo_root, 'tools', 'model_converters', 'poster_to_fermm.py'),
-    )
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    cli = converter
     # key names of takihasan/ARBEx arbex/models/{poster,ir,head,anchors}.py
     files = {
         'vit.best.0100.pth': {
