@@ -20,7 +20,7 @@ from fer_mm.models import (
     ARBExHead,
     anchor_loss,
 )
-from fer_mm.models.heads.arbex_head import entropy_confidence
+from fer_mm.models.utils.reliability_balancing import entropy_confidence
 
 C, K, D = 3, 2, 4
 DEFAULT_ARGS = dict(

@@ -7,6 +7,7 @@ import torch
 import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS
 
 
 class BottleneckIR(BaseModule):
@@ -61,6 +62,7 @@ class BottleneckIR(BaseModule):
         return self.bn2(self.conv2(out)) + identity
 
 
+@MODELS.register_module()
 class IR50(BaseModule):
     """The first three stages of IR-50, the image stream of POSTER V2.
 

@@ -8,12 +8,14 @@ import torch.nn as nn
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmpretrain.models.utils import InvertedResidual
+from mmpretrain.registry import MODELS
 
 
 def _prelu(channels: int) -> dict:
     return dict(type='PReLU', num_parameters=channels)
 
 
+@MODELS.register_module()
 class MobileFaceNet(BaseModule):
     """MobileFaceNet trunk of a 68-point facial landmark detector.
 

@@ -1,5 +1,4 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
-import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -11,25 +10,13 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 from ..utils import hard_label_mask
-
-
-def entropy_confidence(probs: torch.Tensor) -> torch.Tensor:
-    r"""Confidence :math:`c(q) = 1 - H(q) / \ln C` of distributions.
-
-    :math:`H(q) = -\sum_c q_c \ln q_c` with :math:`0 \ln 0 = 0`: the log is
-    taken of :math:`\max(q, \text{tiny})`, so a one-hot ``q`` gives exactly
-    1 with a finite gradient (the reference returns NaN there). The result
-    is clamped to ``[0, 1]`` against rounding.
-
-    Args:
-        probs (torch.Tensor): Distributions ``(..., C)``, ``C >= 2``.
-
-    Returns:
-        torch.Tensor: Confidences ``(...)``.
-    """
-    tiny = torch.finfo(probs.dtype).tiny
-    entropy = -(probs * probs.clamp_min(tiny).log()).sum(-1)
-    return (1 - entropy / math.log(probs.size(-1))).clamp(0, 1)
+from ..utils.reliability_balancing import (
+    anchor_distances,
+    anchor_similarity,
+    confidence_weighted_correction,
+    entropy_confidence,
+    reliability_balance,
+)
 
 
 @MODELS.register_module()
@@ -46,8 +33,8 @@ class ARBExHead(ClsHead):
     * Primary distribution :math:`p = softmax(MLP(e) / T)`; the MLP is
       ``Linear -> ReLU -> BatchNorm1d -> Dropout`` per hidden size, then
       ``Linear -> C``.
-    * Confidence :math:`c(q) = 1 - H(q) / \ln C` (:func:`entropy_confidence`,
-      safe at :math:`q = 0`).
+    * Confidence :math:`c(q) = 1 - H(q) / \ln C` (safe at :math:`q = 0`).
+      This maths is in :mod:`fer_mm.models.utils.reliability_balancing`.
     * Anchors ``A`` (``nn.Parameter`` ``(C, K, D)``), distances
       :math:`d_{b,i,k} = \lVert e_b - A_{i,k}\rVert_2`, similarity
       :math:`s_{b,i} = \sum_k softmax_{(i,k)}(-d_b / \delta)` (softmax over
@@ -339,13 +326,11 @@ class ARBExHead(ClsHead):
 
     def anchor_distances(self, emb: torch.Tensor) -> torch.Tensor:
         """Distances to the anchors ``(B, C, K)``."""
-        sq = (emb[:, None, None, :] - self.anchors[None]).pow(2).sum(-1)
-        return sq.clamp_min(1e-12).sqrt()
+        return anchor_distances(emb, self.anchors)
 
     def similarity(self, distances: torch.Tensor) -> torch.Tensor:
         """Anchor similarity :math:`s` ``(B, C)`` from distances."""
-        flat = distances.flatten(1) / -self.delta
-        return F.softmax(flat, dim=-1).view_as(distances).sum(-1)
+        return anchor_similarity(distances, self.delta)
 
     def attention(self, emb: torch.Tensor) -> torch.Tensor:
         """Attention distribution :math:`a` ``(B, C)``."""
@@ -370,15 +355,7 @@ class ARBExHead(ClsHead):
     @staticmethod
     def correction(sim: torch.Tensor, attn: torch.Tensor) -> torch.Tensor:
         """Confidence-weighted mix of :math:`s` and :math:`a` ``(B, C)``."""
-        conf_s = entropy_confidence(sim)[:, None]
-        conf_a = entropy_confidence(attn)[:, None]
-        denom = conf_s + conf_a
-        mixed = (conf_s * sim + conf_a * attn) / denom.clamp_min(
-            torch.finfo(denom.dtype).eps
-        )
-        return torch.where(
-            denom > torch.finfo(denom.dtype).eps, mixed, (sim + attn) / 2
-        )
+        return confidence_weighted_correction(sim, attn)
 
     def distributions(
         self, emb: torch.Tensor, progress: float
@@ -399,8 +376,7 @@ class ARBExHead(ClsHead):
         sim = self.similarity(distances)
         attn = self.attention(emb)
         corr = self.correction(sim, attn)
-        balanced = conf[:, None] * probs + (1 - conf[:, None]) * corr
-        corrected = (1 - progress) * probs + progress * balanced
+        corrected = reliability_balance(probs, conf, corr, progress)
         return dict(
             probs=probs,
             confidence=conf,
