@@ -3,6 +3,7 @@
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [auto|CKPT]]
         [--amp [--amp-dtype auto|bfloat16|float32]] [--cfg-options k=v ...] [--launcher none|pytorch]
+        [--channels-last auto|on|off] [--compile]
 
 Multi-process (DDP) training: ``tools/dist_train.sh CONFIG NUM_PROCS``; on a
 machine without a GPU it runs on the gloo backend.
@@ -19,6 +20,7 @@ from fer_mm.apis import (
     setup_amp,
     setup_launcher,
 )
+from fer_mm.engine.speed import add_speed_args, setup_speed
 from fer_mm.utils import enable_weights_only_loading
 
 
@@ -34,6 +36,7 @@ def parse_args():
         'checkpoint in the work dir',
     )
     add_amp_args(parser)
+    add_speed_args(parser)
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
@@ -55,6 +58,8 @@ def main():
     cfg = load_config(args)
     if args.amp:
         setup_amp(cfg, args.amp_dtype)
+    # channels_last ('auto' by default) and torch.compile (off by default)
+    setup_speed(cfg, args.channels_last, args.compile)
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
