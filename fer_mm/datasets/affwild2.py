@@ -326,12 +326,6 @@ class AffWild2(FERDataset):
             self.full_init()
         return self._video.astype(np.int64)
 
-    def get_frames(self) -> np.ndarray:
-        """1-based frame number of every sample."""
-        if not self._fully_initialized:
-            self.full_init()
-        return self._frame.astype(np.int64)
-
     def get_subset(self, indices: Union[int, Sequence[int]]) -> 'AffWild2':
         sub = self.__class__.__new__(self.__class__)
         sub.__dict__.update(self.__dict__)
