@@ -451,6 +451,7 @@ class TestTranslateExport:
             first = f.readline().split()
         assert first[1] == ds.get_data_info(0)[f'img_{A}_path']
 
+    @pytest.mark.slow
     def test_tool_loads_checkpoint_weights_only(
         self, synthetic_rafdb, tmp_path
     ):

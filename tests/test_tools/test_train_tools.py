@@ -7,6 +7,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 import torch
 
 from fer_mm.utils import load_checkpoint_file
@@ -33,6 +34,7 @@ def weights(path):
     return load_checkpoint_file(path)['state_dict']
 
 
+@pytest.mark.slow
 def test_resume_equals_uninterrupted(synthetic_rafdb, repo_root, tmp_path):
     cfg2 = write_tiny_config(
         str(tmp_path / 'tiny2.py'), repo_root, synthetic_rafdb, epochs=2
@@ -108,6 +110,7 @@ def test_resume_equals_uninterrupted(synthetic_rafdb, repo_root, tmp_path):
     assert len(preds) == 63
 
 
+@pytest.mark.slow
 def test_dist_train_two_processes_on_cpu(synthetic_rafdb, repo_root, tmp_path):
     cfg = write_tiny_config(
         str(tmp_path / 'tiny.py'), repo_root, synthetic_rafdb, epochs=1
