@@ -8,8 +8,9 @@ on construction.
 from mmpretrain.registry import MODELS
 
 from ...utils.deprecation import deprecated_alias
-from .arbex_losses import ARBExAnchorLoss
-from .dan_losses import DANAffinityLoss, DANPartitionLoss
+from .arbex_anchor_loss import ARBExAnchorLoss
+from .dan_affinity_loss import DANAffinityLoss
+from .dan_partition_loss import DANPartitionLoss
 from .landmark_loss import LSDLandmarkMSELoss
 
 AffinityLoss = deprecated_alias(MODELS, 'AffinityLoss', DANAffinityLoss)
