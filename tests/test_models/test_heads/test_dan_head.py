@@ -33,8 +33,6 @@ from fer_mm.models import (
 from fer_mm.utils import load_checkpoint_file
 from tests.helpers.tools import load_tool
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-
 
 def dan_cfg(num_classes=7, num_heads=4, in_channels=512, backbone=None):
     return dict(

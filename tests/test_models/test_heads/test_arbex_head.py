@@ -481,7 +481,9 @@ def test_arbex_rafdb_config_is_the_paper_recipe():
 
     from fer_mm.datasets.categories import RAFDB_TRAIN_COUNTS
 
-    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    repo = osp.dirname(
+        osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    )
     cfg = Config.fromfile(osp.join(repo, 'configs/arbex/arbex_rafdb.py'))
     assert cfg.train_dataloader.sampler == dict(
         type='DefaultSampler', shuffle=True
