@@ -102,6 +102,11 @@ def parse_args(argv=None):
         '--poster-modes',
         help='modes for configs whose backbone is PosterV2 (default: --modes)',
     )
+    parser.add_argument(
+        '--precisions',
+        help='earlier interface: float32 -> plain, bfloat16 -> bf16, auto -> '
+        'bf16 where the CPU has native bf16, else plain (replaces --modes)',
+    )
     parser.add_argument('--batch-size', type=int, default=32)
     parser.add_argument(
         '--size', type=int, default=None, help='input side (default: 224)'
@@ -149,6 +154,19 @@ def parse_args(argv=None):
     parser.add_argument('--json', help='write every figure here')
     parser.add_argument('--startup-child', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.precisions:
+        from fer_mm.utils.precision import cpu_has_native_bf16
+
+        table = dict(float32='plain', fp32='plain', bfloat16='bf16')
+        table['bf16'] = 'bf16'
+        table['auto'] = 'bf16' if cpu_has_native_bf16() else 'plain'
+        picked = []
+        for p in args.precisions.split(','):
+            if p.strip() not in table:
+                parser.error(f'--precisions: unknown {p.strip()!r}')
+            if table[p.strip()] not in picked:
+                picked.append(table[p.strip()])
+        args.modes = ','.join(picked)
     for name in ('modes', 'poster_modes'):
         value = getattr(args, name)
         if value is None:
