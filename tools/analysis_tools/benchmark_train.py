@@ -819,7 +819,9 @@ def summarise(results, bs, macs, peak):
     base = results.get('plain', {}).get('median_img_per_s')
     for mode, r in results.items():
         if not r.get('applies', True):
-            print(f'  {mode:16s}      n/a (no such part in this model)')
+            print(
+                f'  {mode:16s}      n/a (no such part, or no switch for it, in this model)'
+            )
             continue
         ips = r['median_img_per_s']
         gflops = achieved_gflops(ips, macs, r['passes'])
