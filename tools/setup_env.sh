@@ -36,17 +36,25 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${FER_MM_VENV:-$REPO/.venv}"
 CACHE="${FER_MM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fer_mm}"
 PYTHON="${PYTHON:-python3}"
-MMCV_VERSION=2.1.0
-MMPRETRAIN_VERSION=1.2.0
-MMAGIC_VERSION=1.2.0
 REQ="$REPO/requirements"
+# Every version comes from requirements/constraints.txt (the same files
+# setup.py reads; no second list here).
+CONSTRAINTS="$REQ/constraints.txt"
+pin_of() {
+  local v
+  v="$(sed -n "s/^$1==\([^ #]*\).*/\1/p" "$CONSTRAINTS")"
+  [[ -n $v ]] || { echo "[setup_env] $CONSTRAINTS pins no $1" >&2; exit 2; }
+  echo "$v"
+}
+MMCV_VERSION="$(pin_of mmcv)"
 
 log() { printf '[setup_env] %s\n' "$*" >&2; }
 t0=$(date +%s)
 
 # A stamp per level covers everything that decides that level's content.
 stamp_of() {
-  local files=("$REQ/runtime.txt" "$REQ/build.txt" "$REQ/tests.txt" "$REQ/inference.txt"
+  local files=("$REQ/constraints.txt" "$REQ/runtime.txt" "$REQ/optional.txt"
+    "$REQ/build.txt" "$REQ/tests.txt" "$REQ/inference.txt"
     "$REPO/tools/setup_env.sh" "$REPO/setup.py")
   [[ $1 == full ]] && files+=("$REQ/generative.txt")
   cat "${files[@]}" | sha256sum | cut -d' ' -f1
@@ -96,25 +104,26 @@ if [[ ! -x "$VENV/bin/python" ]]; then
 fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade 'pip<26'
+PIPC=("${PIP[@]}" install -q -c "$CONSTRAINTS")
 
 has_dist() { "$VENV/bin/python" -c "import importlib.metadata as m, sys; m.version(sys.argv[1])" "$1" 2>/dev/null; }
 
 # ------------------------------------------------------------------ core level
 if ! stamp_ok core; then
-  log "installing the classification stack (requirements/runtime.txt, inference.txt, build.txt, tests.txt)"
-  # One pip command, so that numpy stays at runtime.txt's pin (onnx and
-  # scikit-image alone would pull numpy 2, which mmagic cannot import).
-  "${PIP[@]}" install -q -r "$REQ/runtime.txt" -r "$REQ/inference.txt" \
-    -r "$REQ/build.txt" -r "$REQ/tests.txt"
+  log "installing the classification stack (requirements/runtime.txt, optional.txt, inference.txt, build.txt, tests.txt; pinned by constraints.txt)"
+  # One pip command, so that numpy stays at its pin (onnx and scikit-image
+  # alone would pull numpy 2, which mmagic cannot import). runtime.txt brings
+  # mmengine and mmpretrain with their own (harmless) dependencies.
+  "${PIPC[@]}" -r "$REQ/runtime.txt" -r "$REQ/optional.txt" \
+    -r "$REQ/inference.txt" -r "$REQ/build.txt" -r "$REQ/tests.txt"
   # facenet-pytorch carries MTCNN's weights in its wheel (offline detection);
   # it pins torch<2.3 / Pillow<10.3, so without its declared dependencies.
-  "${PIP[@]}" install -q --no-deps "facenet-pytorch==2.6.0"
-  # mmcv-lite: mmcv without compiled ops, all mmpretrain needs. Declared
-  # dependencies skipped (they pull opencv-python beside the headless build).
+  "${PIPC[@]}" --no-deps facenet-pytorch
+  # mmcv-lite: mmcv without compiled ops, all mmpretrain needs (its declared
+  # dependencies are already there).
   if ! has_dist mmcv; then
-    "${PIP[@]}" install -q --no-deps "mmcv-lite==$MMCV_VERSION"
+    "${PIPC[@]}" --no-deps mmcv-lite
   fi
-  "${PIP[@]}" install -q --no-deps "mmpretrain==$MMPRETRAIN_VERSION"
   "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$REPO"
   check_imports core
   stamp_of core >"$(stamp_file core)"
@@ -127,7 +136,7 @@ fi
 
 # ------------------------------------------------------------------ full level
 log "installing the generative stack (requirements/generative.txt)"
-"${PIP[@]}" install -q -r "$REQ/generative.txt"
+"${PIPC[@]}" -r "$REQ/generative.txt"
 
 torch_ver="$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')"
 py_tag="$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
@@ -160,7 +169,7 @@ fi
 
 # mmagic declares dependencies that break this stack (mediapipe, opencv-python,
 # newer diffusers); its real import-time needs are in requirements/generative.txt.
-"${PIP[@]}" install -q --no-deps "mmagic==$MMAGIC_VERSION"
+"${PIPC[@]}" --no-deps mmagic
 
 check_imports full
 stamp_of full >"$(stamp_file full)"
