@@ -13,10 +13,10 @@ The side-by-side comparison of issue 14 (DAN-R18 and POSTER V2 at 224, batch
     python tools/analysis_tools/benchmark_train.py \
         configs/dan/dan_resnet18_8xb32-40e_rafdb.py \
         configs/poster_v2/posterv2_8xb18-200e_rafdb.py \
-        --size 224 --batch-size 32 --repeats 3 --warmup 2 --iters 4 \
-        --modes plain,fer_mm,channels_last,compile,foreach,fused,all \
-        --poster-modes plain,fer_mm,channels_last,compile,no_grad_frozen,sdpa \
-        --poster-iters 2 --eval --startup --data \
+        --size 224 --batch-size 32 --repeats 3 --warmup 2 --iters 3 \
+        --modes plain,fer_mm,channels_last,compile,fused \
+        --poster-modes plain,fer_mm,channels_last \
+        --poster-warmup 1 --poster-iters 1 --eval --startup --data \
         --json work_dirs/benchmark_train.json
 
 Every model is built from its config with random weights (pretrained
