@@ -12,7 +12,7 @@ import argparse
 import os.path as osp
 
 import fer_mm  # noqa: F401  (registers fer_mm's modules)
-from fer_mm.apis import (
+from fer_mm.engine.runner_setup import (
     add_amp_args,
     add_common_args,
     load_config,

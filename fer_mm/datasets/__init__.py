@@ -1,6 +1,5 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 from .affwild2 import AffWild2
-from .bagging_sampler import BaggingSampler, bagging_subset
 from .base_fer import FERDataset, ImageLoadError
 from .categories import (
     AFFECTNET_CATEGORIES,
@@ -26,7 +25,12 @@ from .landmarks import (
 from .lsd import ABAW4LSD
 from .rafdb import RAFDB
 from .rafdb_landmarks import RAFDBLandmarks
-from .samplers import ClassBalancedSampler, VideoRefinementSampler
+from .samplers import (
+    BaggingSampler,
+    ClassBalancedSampler,
+    VideoRefinementSampler,
+    bagging_subset,
+)
 from .transforms import LandmarkRandomFlip, LandmarkResize, TwoViews
 
 __all__ = [

@@ -16,7 +16,7 @@ from mmengine.dataset import BaseDataset, ConcatDataset
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATA_SAMPLERS, DATASETS
 
-from .samplers import _EpochShardSampler, _group, _gt_labels
+from .samplers.base import _EpochShardSampler, _group, _gt_labels
 
 
 def _build(cfg: Union[dict, BaseDataset], key: str, pipeline) -> BaseDataset:

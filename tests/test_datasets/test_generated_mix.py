@@ -13,7 +13,7 @@ from mmpretrain.registry import DATA_SAMPLERS, DATASETS, HOOKS
 from fer_mm.datasets import GeneratedMixDataset, GeneratedMixSampler
 from fer_mm.engine.hooks import OriginalDataOnlyHook
 
-DIST = 'fer_mm.datasets.samplers.get_dist_info'
+DIST = 'fer_mm.datasets.samplers.base.get_dist_info'
 
 
 def make_rafdb(root, counts, prefix='train'):

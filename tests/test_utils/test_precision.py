@@ -8,8 +8,8 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
-from fer_mm.apis import setup_amp, setup_test_amp
 from fer_mm.engine import AutocastOptimWrapper
+from fer_mm.engine.runner_setup import setup_amp, setup_test_amp
 from fer_mm.utils import precision
 
 

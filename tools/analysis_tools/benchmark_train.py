@@ -651,7 +651,10 @@ def startup_child(argv):
     phases = {'interpreter': time.time() - t_start}
     t = time.time()
     import fer_mm  # noqa: F401
-    from fer_mm.apis import load_config, set_metric_out_dirs  # noqa: F401
+    from fer_mm.engine.runner_setup import (  # noqa: F401
+        load_config,
+        set_metric_out_dirs,
+    )
 
     phases['import fer_mm'] = time.time() - t
     t = time.time()

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 
 from fer_mm.datasets import ClassBalancedSampler, VideoRefinementSampler
 
-DIST = 'fer_mm.datasets.samplers.get_dist_info'
+DIST = 'fer_mm.datasets.samplers.base.get_dist_info'
 
 
 class FakeDataset:
@@ -170,7 +170,7 @@ def test_resume_gives_same_order(kind):
 
 def test_seed_none_is_synced():
     with mock.patch(
-        'fer_mm.datasets.samplers.sync_random_seed', return_value=1234
+        'fer_mm.datasets.samplers.base.sync_random_seed', return_value=1234
     ) as sync:
         sampler = ClassBalancedSampler(long_tailed(), num_samples=10)
     sync.assert_called_once()

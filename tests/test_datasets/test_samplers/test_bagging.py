@@ -9,7 +9,8 @@ from fer_mm.datasets import BaggingSampler, bagging_subset
 
 def _sampler(n, rank=0, world=1, **kwargs):
     with mock.patch(
-        'fer_mm.datasets.samplers.get_dist_info', return_value=(rank, world)
+        'fer_mm.datasets.samplers.base.get_dist_info',
+        return_value=(rank, world),
     ):
         return BaggingSampler(list(range(n)), seed=7, **kwargs)
 

@@ -4,7 +4,7 @@ from typing import Optional, Sized
 import numpy as np
 from mmpretrain.registry import DATA_SAMPLERS
 
-from .samplers import _UINT64, _EpochShardSampler
+from .base import _UINT64, _EpochShardSampler
 
 
 def bagging_subset(
