@@ -13,7 +13,7 @@ if REPO not in sys.path:
 @pytest.fixture(scope='session')
 def synthetic_rafdb(tmp_path_factory):
     """A small synthetic set in the RAF-DB layout (245 train / 63 test)."""
-    from fer_mm.datasets.synthetic import generate_rafdb
+    from fer_mm.testing.synthetic import generate_rafdb
 
     root = str(tmp_path_factory.mktemp('synthetic_rafdb'))
     generate_rafdb(root, scale=0.02, seed=0, num_workers=2, progress=False)

@@ -53,7 +53,7 @@ def _loader(cfg_path, data_root, key='train_dataloader', **overrides):
 
 
 def test_affwild2_base_config_with_refinement_sampler(tmp_path):
-    from fer_mm.datasets.synthetic import generate_affwild2
+    from fer_mm.testing.synthetic import generate_affwild2
 
     root = str(tmp_path / 'aw2')
     generate_affwild2(
@@ -76,7 +76,7 @@ def test_affwild2_base_config_with_refinement_sampler(tmp_path):
 
 
 def test_rafdb_balanced_and_lsd_configs(tmp_path, synthetic_rafdb):
-    from fer_mm.datasets.synthetic import generate_lsd
+    from fer_mm.testing.synthetic import generate_lsd
 
     loader = _loader('rafdb_balanced_bs64.py', synthetic_rafdb, batch_size=4)
     assert type(loader.sampler).__name__ == 'ClassBalancedSampler'

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fer_mm.apis.face import TEMPLATES, FaceAligner, similarity_transform
-from fer_mm.datasets.synthetic.face_renderer import (
+from fer_mm.testing.synthetic.face_renderer import (
     expression_vector,
     random_identity,
     render_frame,
@@ -143,7 +143,7 @@ def test_rendered_face_eyes_land_on_template(identity, pose, out_size, tol):
 def test_template_is_the_mean_synthetic_face():
     """The rafdb template is where the generator puts the 5 points of an
     average upright neutral face (identity means written out here)."""
-    from fer_mm.datasets.synthetic.face_renderer import face_landmarks
+    from fer_mm.testing.synthetic.face_renderer import face_landmarks
 
     idt = dict(MEAN_GEOMETRY)
     neutral = np.array([0, 0, 1, 0, 0, 1, 0, 0], float)

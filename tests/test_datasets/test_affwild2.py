@@ -181,7 +181,7 @@ def test_empty_split(tmp_path):
 
 
 def test_reads_the_synthetic_layout(tmp_path):
-    from fer_mm.datasets.synthetic import generate_affwild2
+    from fer_mm.testing.synthetic import generate_affwild2
 
     root = str(tmp_path / 'aw2')
     meta = generate_affwild2(

@@ -572,7 +572,7 @@ class TestFERPlus(_TmpDirCase):
 
 
 def test_reads_synthetic_csv(tmp_path):
-    from fer_mm.datasets.synthetic import generate_fer2013
+    from fer_mm.testing.synthetic import generate_fer2013
 
     meta = generate_fer2013(
         str(tmp_path), scale=0.005, seed=0, num_workers=1, progress=False

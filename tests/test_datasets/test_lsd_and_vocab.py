@@ -71,7 +71,7 @@ def test_lsd_bad_trees(tmp_path):
 
 
 def test_lsd_reads_synthetic_layout(tmp_path):
-    from fer_mm.datasets.synthetic import generate_lsd
+    from fer_mm.testing.synthetic import generate_lsd
 
     meta = generate_lsd(
         str(tmp_path), scale=0.0005, num_workers=1, progress=False

@@ -16,7 +16,7 @@ from fer_mm.datasets import (
     RAFDBLandmarks,
     load_landmarks,
 )
-from fer_mm.datasets.synthetic import generate_lsd, render_face
+from fer_mm.testing.synthetic import generate_lsd, render_face
 
 
 def _points():

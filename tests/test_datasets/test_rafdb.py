@@ -223,7 +223,7 @@ def test_reads_synthetic_tree(synthetic_rafdb, split):
         RAFDB_TEST_COUNTS,
         RAFDB_TRAIN_COUNTS,
     )
-    from fer_mm.datasets.synthetic import scaled_counts
+    from fer_mm.testing.synthetic import scaled_counts
 
     counts = scaled_counts(
         RAFDB_TRAIN_COUNTS if split == 'train' else RAFDB_TEST_COUNTS, 0.02

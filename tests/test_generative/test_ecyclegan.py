@@ -388,8 +388,8 @@ class TestUnpairedExpressionDataset:
         assert item['inputs'][f'img_{B}'].shape == (3, 64, 64)
 
     def test_in_memory_fer2013(self, tmp_path):
-        from fer_mm.datasets.synthetic import generate_fer2013
         from fer_mm.generative.ecyclegan import UnpairedExpressionDataset
+        from fer_mm.testing.synthetic import generate_fer2013
 
         generate_fer2013(str(tmp_path), scale=0.01, num_workers=1, progress=0)
         _scope()

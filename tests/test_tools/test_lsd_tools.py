@@ -104,7 +104,7 @@ def _env():
 
 @pytest.mark.slow
 def test_train_ddp_bag_and_ensemble(tmp_path):
-    from fer_mm.datasets.synthetic import generate_lsd
+    from fer_mm.testing.synthetic import generate_lsd
 
     data = str(tmp_path / 'lsd')
     generate_lsd(

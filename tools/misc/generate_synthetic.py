@@ -18,7 +18,7 @@ Deterministic for a given seed; ``--scale`` is relative to the real set
 import argparse
 import time
 
-from fer_mm.datasets.synthetic import (
+from fer_mm.testing.synthetic import (
     generate_affwild2,
     generate_fer2013,
     generate_lsd,

@@ -18,7 +18,7 @@ import numpy as np
 #: ``'rafdb'``: RAF-DB's aligned 100x100 crops (``Image/aligned``). RAF-DB
 #: does not publish the template of its alignment; these points are the eye
 #: centres, nose tip and mouth corners of the mean upright neutral face of
-#: fer_mm's synthetic RAF-DB set (``fer_mm.datasets.synthetic``), which is
+#: fer_mm's synthetic RAF-DB set (``fer_mm.testing.synthetic``), which is
 #: drawn to the layout of RAF-DB's aligned crops, so a model trained on either
 #: sees faces placed the same way. Pass measured points as ``template=`` to
 #: use another layout.

@@ -11,8 +11,12 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..categories import FER2013_CATEGORIES, LSD_CATEGORIES, RAFDB_CATEGORIES
-from ..landmarks import write_landmarks
+from ...datasets.categories import (
+    FER2013_CATEGORIES,
+    LSD_CATEGORIES,
+    RAFDB_CATEGORIES,
+)
+from ...datasets.landmarks import write_landmarks
 from .face_renderer import render_face
 
 #: Reported ABAW4-LSD synthetic training counts (Anger ... Surprise).

@@ -11,12 +11,12 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..categories import (
+from ...datasets.categories import (
     RAFDB_CATEGORIES,
     RAFDB_TEST_COUNTS,
     RAFDB_TRAIN_COUNTS,
 )
-from ..landmarks import write_landmarks
+from ...datasets.landmarks import write_landmarks
 from .face_renderer import render_face
 
 GENERATOR_VERSION = 2

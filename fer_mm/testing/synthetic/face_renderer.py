@@ -17,7 +17,7 @@ from typing import Dict, Optional, Tuple
 import cv2
 import numpy as np
 
-from ..categories import RAFDB_CATEGORIES
+from ...datasets.categories import RAFDB_CATEGORIES
 
 #: Names of the expression parameters, in the order of :data:`PROTOTYPES` rows.
 EXPRESSION_PARAMS = (

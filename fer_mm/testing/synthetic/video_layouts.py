@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
-from ..categories import AFFWILD2_CATEGORIES, RAFDB_CATEGORIES
+from ...datasets.categories import AFFWILD2_CATEGORIES, RAFDB_CATEGORIES
 from .face_renderer import (
     PROTOTYPES,
     expression_vector,

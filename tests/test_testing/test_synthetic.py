@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from fer_mm.datasets.categories import RAFDB_TEST_COUNTS, RAFDB_TRAIN_COUNTS
-from fer_mm.datasets.synthetic import (
+from fer_mm.testing.synthetic import (
     generate_rafdb,
     render_face,
     render_sample,
     scaled_counts,
 )
-from fer_mm.datasets.synthetic.rafdb_layout import split_labels
+from fer_mm.testing.synthetic.rafdb_layout import split_labels
 
 
 def test_render_is_deterministic_per_seed():
