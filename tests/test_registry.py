@@ -44,7 +44,12 @@ def test_configs_build_model_and_dataset(repo_root, config, synthetic_rafdb):
     from mmpretrain.registry import MODELS
 
     cfg = Config.fromfile(osp.join(repo_root, config))
-    assert cfg.custom_imports['imports'] == ['fer_mm']
+    # fer_mm registers its modules; its runtime base also turns on the
+    # weights-only checkpoint loader (importing fer_mm alone does not).
+    assert cfg.custom_imports['imports'] == [
+        'fer_mm',
+        'fer_mm.utils.weights_only_loading',
+    ]
     init_default_scope(cfg.default_scope)
     model = MODELS.build(cfg.model)
     assert model.head.num_classes == 7
