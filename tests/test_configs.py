@@ -3,6 +3,7 @@
 
 import glob
 import os.path as osp
+import re
 
 import pytest
 import yaml
@@ -23,6 +24,62 @@ def test_config_loads(path):
     assert cfg.custom_imports['allow_failed_imports'] is False
     assert cfg.default_scope in ('mmpretrain', 'mmagic')
     assert {'RNGStateHook'} <= {h['type'] for h in cfg.custom_hooks}
+
+
+# OpenMMLab's pattern {algorithm}_{backbone}_{N}xb{M}-{schedule}_{dataset}.py
+# (algorithm left out when the backbone is the model, as mmpretrain's
+# resnet18_8xb32_in1k.py); fields are lower case with '-' inside a field.
+NAME_PATTERN = re.compile(
+    r'^(?:[a-z0-9.-]+_)?[a-z0-9.-]+_\d+xb\d+(?:-[a-z0-9.]+)+_[a-z0-9.-]+\.py$'
+)
+# Short names kept for commands people already type; each only inherits its
+# target and is not a separate model of the zoo.
+ALIASES = {'arbex_rafdb.py': 'arbex_posterv2_8xb32-285e_rafdb.py'}
+
+
+def test_config_names_follow_the_openmmlab_pattern():
+    bad = [
+        osp.basename(p)
+        for p in CONFIGS
+        if osp.basename(p) not in ALIASES
+        and not NAME_PATTERN.match(osp.basename(p))
+    ]
+    assert bad == []
+    # the pattern itself: what it must refuse
+    for name in (
+        'arbex_rafdb.py',
+        'vaegan_64x64_rafdb.py',
+        'resnet18_1xb64-8e_balanced_synthetic-rafdb.py',
+        'resnet18_8xb32_in1k.py',  # no schedule field
+        'ResNet18_1xb64-8e_rafdb.py',
+    ):
+        assert not NAME_PATTERN.match(name), name
+
+
+def test_aliases_only_inherit_their_target():
+    with open(osp.join(REPO, 'model-index.yml')) as f:
+        metafiles = yaml.safe_load(f)['Import']
+    zoo = set()
+    for meta in metafiles:
+        with open(osp.join(REPO, meta)) as f:
+            zoo |= {m['Config'] for m in yaml.safe_load(f)['Models']}
+    for alias, target in ALIASES.items():
+        (path,) = [p for p in CONFIGS if osp.basename(p) == alias]
+        cfg = Config.fromfile(path)
+        assert (
+            cfg._cfg_dict.to_dict()
+            == (
+                Config.fromfile(osp.join(osp.dirname(path), target))
+            )._cfg_dict.to_dict()
+        )
+        with open(path) as f:
+            code = [
+                line
+                for line in f
+                if line.strip() and not line.lstrip().startswith('#')
+            ]
+        assert code == [f"_base_ = ['./{target}']\n"]
+        assert osp.relpath(path, REPO) not in zoo
 
 
 def test_model_index_covers_every_method_folder():

@@ -8,7 +8,7 @@
 # with the reference's MLP (384-192-96, Linear-ReLU-BN-Dropout) on a
 # from-scratch backbone the class loss stayed at chance level for the whole
 # 8-epoch synthetic budget (ResNet-18: accuracy 20.5, macro F1 8.3, 2026-11-24);
-# that MLP is meant for a pre-trained feature extractor (arbex_rafdb.py).
+# that MLP is meant for a pre-trained feature extractor (arbex_posterv2_8xb32-285e_rafdb.py).
 _base_ = [
     '../_base_/models/arbex_posterv2.py',
     '../_base_/datasets/synthetic_rafdb_bs64.py',

@@ -1,7 +1,7 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 # The ARBEx head on a plain mmpretrain ResNet-18 (the head works on any
 # backbone/neck that gives a feature vector).
-_base_ = ['./arbex_rafdb.py']
+_base_ = ['./arbex_posterv2_8xb32-285e_rafdb.py']
 model = dict(
     backbone=dict(
         _delete_=True, type='ResNet', depth=18, num_stages=4, out_indices=(3,)

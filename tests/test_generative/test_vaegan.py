@@ -390,7 +390,10 @@ def test_generate_tool_writes_a_rafdb_tree(synthetic_rafdb, tmp_path):
 
     repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     cfg = Config.fromfile(
-        osp.join(repo, 'configs/vaegan/vaegan_64x64_synthetic-rafdb.py')
+        osp.join(
+            repo,
+            'configs/vaegan/vaegan_resnet18-biggan-tiny_1xb16-800iters_synthetic-rafdb-64x64.py',
+        )
     )
     cfg_path = str(tmp_path / 'vaegan.py')
     cfg.train_dataloader.dataset.data_root = synthetic_rafdb

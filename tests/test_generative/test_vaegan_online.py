@@ -156,7 +156,10 @@ def test_errors(vaegan, statistics):
     with pytest.raises(KeyError, match='stats-out'):
         build(vaegan, dict(mean=statistics['mean']))
     with pytest.raises(ValueError, match='checkpoint'):
-        VAEGANLatentAugment('configs/vaegan/vaegan_64x64_rafdb.py', statistics)
+        VAEGANLatentAugment(
+            'configs/vaegan/vaegan_resnet18-biggan_1xb32-100kiters_rafdb-64x64.py',
+            statistics,
+        )
     aug = build(vaegan, statistics)
     with pytest.raises(RuntimeError, match='FERDataPreprocessor'):
         aug(torch.zeros(1, 3, SIZE, SIZE), one_hot([0]))

@@ -96,7 +96,7 @@ def test_runtime_config_enables_it(repo_root):
 
     for path in (
         'configs/_base_/default_runtime.py',
-        'configs/vaegan/vaegan_64x64_rafdb.py',
+        'configs/vaegan/vaegan_resnet18-biggan_1xb32-100kiters_rafdb-64x64.py',
         'configs/ecyclegan/'
         'ecyclegan_rrdb2x3_1xb4-40kiters_rafdb-neutral2disgust.py',
     ):

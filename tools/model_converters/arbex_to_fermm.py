@@ -5,7 +5,7 @@ The reference (``takihasan/ARBEx`` ``arbex/train.py``) saves
 ``vit.<iter>.pth`` (its PosterV2), ``classifier.<iter>.pth`` (the primary
 MLP) and ``anchors.<iter>.pth``. The result holds ``backbone.*``
 (:class:`PosterV2`) and ``head.*`` (:class:`ARBExHead`) keys, usable as
-``load_from`` with ``configs/arbex/arbex_rafdb.py``-style configs::
+``load_from`` with ``configs/arbex/arbex_posterv2_8xb32-285e_rafdb.py``-style configs::
 
     python tools/model_converters/arbex_to_fermm.py vit.best.5000.pth \\
         work_dirs/arbex_fermm.pth \\

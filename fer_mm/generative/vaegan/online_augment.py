@@ -101,8 +101,8 @@ class VAEGANLatentAugment:
         ...     type='FERDataPreprocessor',
         ...     batch_augments=dict(augments=dict(
         ...         type='VAEGANLatentAugment',
-        ...         vaegan='configs/vaegan/vaegan_64x64_rafdb.py',
-        ...         checkpoint='work_dirs/vaegan_64x64_rafdb/iter_100000.pth',
+        ...         vaegan='configs/vaegan/vaegan_resnet18-biggan_1xb32-100kiters_rafdb-64x64.py',
+        ...         checkpoint='work_dirs/vaegan_resnet18-biggan_1xb32-100kiters_rafdb-64x64/iter_100000.pth',
         ...         statistics='work_dirs/vaegan_generated/rafdb/stats.pth',
         ...         ratio=0.5, last_epochs=5)))
     """

@@ -472,7 +472,7 @@ class TestARBExTrainStep(TestCase):
 
 
 def test_arbex_rafdb_config_is_the_paper_recipe():
-    """arbex_rafdb.py: weights + shuffling (no balanced sampler), the paper's
+    """arbex_posterv2_8xb32-285e_rafdb.py: weights + shuffling (no balanced sampler), the paper's
     1000 x (500 x 7) images and 0.995 per 3,500 images, one param group per
     reference module, one attention value per class."""
     import os.path as osp
@@ -484,7 +484,9 @@ def test_arbex_rafdb_config_is_the_paper_recipe():
     repo = osp.dirname(
         osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
     )
-    cfg = Config.fromfile(osp.join(repo, 'configs/arbex/arbex_rafdb.py'))
+    cfg = Config.fromfile(
+        osp.join(repo, 'configs/arbex/arbex_posterv2_8xb32-285e_rafdb.py')
+    )
     assert cfg.train_dataloader.sampler == dict(
         type='DefaultSampler', shuffle=True
     )

@@ -6,8 +6,8 @@
 # preprocessor: VAEGANLatentAugment), and original data only in the last
 # 5 epochs ("the last few epochs": the number is ours).
 # Before training, write the class statistics of the VAE-GAN codes:
-#   python tools/generative/vaegan_generate.py configs/vaegan/vaegan_64x64_rafdb.py \
-#       work_dirs/vaegan_64x64_rafdb/iter_100000.pth work_dirs/vaegan_generated/rafdb \
+#   python tools/generative/vaegan_generate.py configs/vaegan/vaegan_resnet18-biggan_1xb32-100kiters_rafdb-64x64.py \
+#       work_dirs/vaegan_resnet18-biggan_1xb32-100kiters_rafdb-64x64/iter_100000.pth work_dirs/vaegan_generated/rafdb \
 #       --num 0 --stats-out work_dirs/vaegan_generated/rafdb/stats.pth
 # The offline route (a generated tree mixed in by GeneratedMixSampler) is
 # described in configs/vaegan/README.md.
@@ -25,8 +25,10 @@ custom_imports = dict(
     ],
     allow_failed_imports=False,
 )
-vaegan_config = 'configs/vaegan/vaegan_64x64_rafdb.py'
-vaegan_checkpoint = 'work_dirs/vaegan_64x64_rafdb/iter_100000.pth'
+vaegan_config = (
+    'configs/vaegan/vaegan_resnet18-biggan_1xb32-100kiters_rafdb-64x64.py'
+)
+vaegan_checkpoint = 'work_dirs/vaegan_resnet18-biggan_1xb32-100kiters_rafdb-64x64/iter_100000.pth'
 vaegan_statistics = 'work_dirs/vaegan_generated/rafdb/stats.pth'
 model = dict(
     type='FERClassifier',

@@ -5,9 +5,9 @@
 # costs most of a CPU step) for a few minutes of CPU.
 # No perceptual loss here: without ImageNet VGG weights (none offline) its
 # features are random and would dominate the step time; set
-# model.perceptual_loss as in vaegan_64x64_rafdb.py with a local
+# model.perceptual_loss as in vaegan_resnet18-biggan_1xb32-100kiters_rafdb-64x64.py with a local
 # vgg_checkpoint to use it.
-_base_ = ['./vaegan_64x64_rafdb.py']
+_base_ = ['./vaegan_resnet18-biggan_1xb32-100kiters_rafdb-64x64.py']
 
 max_iters = 800
 data_root = 'data/synthetic_rafdb'

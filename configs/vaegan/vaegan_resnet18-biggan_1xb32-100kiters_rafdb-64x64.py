@@ -122,7 +122,7 @@ train_dataloader = dict(
     ),
 )
 # The augmentation is judged by the classifier trained on its output
-# (configs/vaegan/resnet18_*_vaegan-aug_*.py), so no validation loop here.
+# (configs/vaegan/resnet*_vaegan-aug.py), so no validation loop here.
 val_dataloader = None
 val_cfg = None
 val_evaluator = None

@@ -2,7 +2,7 @@
 # The VAE-GAN at 128x128 on RAF-DB basic (aligned 100x100 faces upsampled):
 # BigGAN's 128x128 generator / discriminator (self-attention at 64x64) at 32
 # base channels, the encoder and losses of the 64x64 config.
-_base_ = ['./vaegan_64x64_rafdb.py']
+_base_ = ['./vaegan_resnet18-biggan_1xb32-100kiters_rafdb-64x64.py']
 
 img_size = 128
 
