@@ -116,7 +116,7 @@ if __name__ == '__main__':
         'ecosystem (mmpretrain / mmagic plugin)',
         long_description=long_description,
         long_description_content_type='text/markdown',
-        license='Apache License 2.0',
+        license_expression='Apache-2.0',
         keywords='facial expression recognition, mmpretrain, openmmlab',
         packages=find_packages(include=('fer_mm', 'fer_mm.*')),
         include_package_data=True,
@@ -127,7 +127,6 @@ if __name__ == '__main__':
             key: parse_requirements(*names) for key, names in EXTRAS.items()
         },
         classifiers=[
-            'License :: OSI Approved :: Apache Software License',
             'Programming Language :: Python :: 3',
             'Topic :: Scientific/Engineering :: Artificial Intelligence',
         ],

@@ -4,15 +4,7 @@
 # LSGAN, lambda_cyc = 10, lambda_idt = 0.5 (relative), perceptual consistency.
 # The schedule (40k iterations of 4 pairs, linear decay over the second half)
 # is ours: the source does not report one.
-default_scope = 'mmagic'
-custom_imports = dict(
-    imports=[
-        'fer_mm',
-        'fer_mm.generative',
-        'fer_mm.utils.weights_only_loading',
-    ],
-    allow_failed_imports=False,
-)
+_base_ = ['../_base_/gen_default_runtime.py']
 
 domain_a = 'neutral'  # source expression (domain A)
 domain_b = 'disgust'  # target expression (domain B)
@@ -152,13 +144,8 @@ train_dataloader = dict(
     ),
 )
 # Translation models are judged by the classifier trained on their output
-# (tools/generative/ecyclegan_translate.py), so no validation loop here.
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
-test_dataloader = None
-test_cfg = None
-test_evaluator = None
+# (tools/generative/ecyclegan_translate.py): the runtime base runs no
+# validation loop.
 
 # Schedule: Adam 2e-4 (0.5, 0.999) for both, linear decay to 0 over the
 # second half, as in CycleGAN.
@@ -180,38 +167,7 @@ param_scheduler = dict(
     end=max_iters,
 )
 train_cfg = dict(by_epoch=False, max_iters=max_iters)
-
-# Runtime (mmagic's generation defaults, CPU-friendly process settings).
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=100, log_metric_by_epoch=False),
-    checkpoint=dict(
-        type='CheckpointHook',
-        interval=5000,
-        by_epoch=False,
-        max_keep_ckpts=2,
-        save_optimizer=True,
-    ),
+    checkpoint=dict(interval=5000),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-# fer_mm's RNG-state hook lives in mmpretrain's registry.
-custom_hooks = [dict(type='RNGStateHook', _scope_='mmpretrain')]
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-)
-# DDP (tools/dist_train.sh): one wrapper per network, as mmagic's GANs.
-model_wrapper_cfg = dict(
-    type='MMSeparateDistributedDataParallel',
-    broadcast_buffers=False,
-    find_unused_parameters=False,
-)
-log_processor = dict(type='LogProcessor', by_epoch=False)
-log_level = 'INFO'
-vis_backends = [dict(type='VisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends)
-load_from = None
-resume = False
-randomness = dict(seed=0, diff_rank_seed=True)

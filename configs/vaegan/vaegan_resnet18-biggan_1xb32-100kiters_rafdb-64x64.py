@@ -5,15 +5,7 @@
 # are ours: BigGAN's Adam (beta1 = 0) with its two time-scale learning rates,
 # 100k iterations of 32 images, the KL weight ramped linearly from 0 over the
 # whole run.
-default_scope = 'mmagic'
-custom_imports = dict(
-    imports=[
-        'fer_mm',
-        'fer_mm.generative',
-        'fer_mm.utils.weights_only_loading',
-    ],
-    allow_failed_imports=False,
-)
+_base_ = ['../_base_/gen_default_runtime.py']
 
 img_size = 64
 latent_dim = 128
@@ -122,13 +114,8 @@ train_dataloader = dict(
     ),
 )
 # The augmentation is judged by the classifier trained on its output
-# (configs/vaegan/resnet*_vaegan-aug.py), so no validation loop here.
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
-test_dataloader = None
-test_cfg = None
-test_evaluator = None
+# (configs/vaegan/resnet*_vaegan-aug.py): the runtime base runs no validation
+# loop.
 
 # Optimizers: one wrapper per network (mmagic's constructor maps the keys to
 # model.encoder / model.generator / model.discriminator). BigGAN's two
@@ -142,37 +129,3 @@ optim_wrapper = dict(
     ),
 )
 train_cfg = dict(by_epoch=False, max_iters=max_iters)
-
-# Runtime (mmagic's generation defaults, CPU-friendly process settings).
-default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=100, log_metric_by_epoch=False),
-    checkpoint=dict(
-        type='CheckpointHook',
-        interval=10000,
-        by_epoch=False,
-        max_keep_ckpts=2,
-        save_optimizer=True,
-    ),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-)
-# fer_mm's RNG-state hook lives in mmpretrain's registry.
-custom_hooks = [dict(type='RNGStateHook', _scope_='mmpretrain')]
-env_cfg = dict(
-    cudnn_benchmark=False,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-)
-# DDP (tools/dist_train.sh): one wrapper per network, as mmagic's GANs.
-model_wrapper_cfg = dict(
-    type='MMSeparateDistributedDataParallel',
-    broadcast_buffers=False,
-    find_unused_parameters=False,
-)
-log_processor = dict(type='LogProcessor', by_epoch=False)
-vis_backends = [dict(type='VisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends)
-log_level = 'INFO'
-load_from = None
-resume = False
-randomness = dict(seed=0, diff_rank_seed=True)
