@@ -184,3 +184,38 @@ def test_classifier_config_builds_and_predicts(path):
     num_classes = cfg.model.head.num_classes
     assert sample.pred_score.shape == (num_classes,)
     assert torch.isclose(sample.pred_score.sum(), torch.tensor(1.0), atol=1e-4)
+
+
+def test_no_config_retypes_a_class_list():
+    """Class names come from fer_mm.datasets.categories, never retyped: no
+    config holds a literal tuple / list of 3 or more expression names."""
+    import ast
+
+    from fer_mm.datasets import categories
+
+    names = {
+        name
+        for value in vars(categories).values()
+        if isinstance(value, tuple)
+        for name in value
+        if isinstance(name, str)
+    }
+    assert {'Neutral', 'Anger', 'Contempt', 'Other'} <= names
+    offenders = []
+    for path in glob.glob(
+        osp.join(REPO, 'configs', '**', '*.py'), recursive=True
+    ):
+        with open(path) as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Tuple, ast.List)):
+                words = [
+                    e.value
+                    for e in node.elts
+                    if isinstance(e, ast.Constant) and isinstance(e.value, str)
+                ]
+                if len(words) >= 3 and set(words) <= names:
+                    offenders.append(
+                        f'{osp.relpath(path, REPO)}:{node.lineno}'
+                    )
+    assert offenders == []

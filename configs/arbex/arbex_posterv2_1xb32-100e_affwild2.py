@@ -4,6 +4,7 @@
 _base_ = [
     '../_base_/models/arbex_posterv2.py',
     '../_base_/datasets/affwild2_bs64.py',
+    '../_base_/schedules/arbex_adam.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(head=dict(num_classes=8, class_weights=None))
@@ -24,9 +25,5 @@ train_dataloader = dict(
         samples_per_class=500,
     ),
 )
-# the paper's Adam has no weight decay (anchors included)
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=3e-4))
-param_scheduler = [dict(type='ExponentialLR', gamma=0.995, by_epoch=True)]
-train_cfg = dict(by_epoch=True, max_epochs=100, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
+# The paper's schedule (_base_/schedules/arbex_adam.py): Adam 3e-4, x0.995
+# per epoch; 100 epochs.

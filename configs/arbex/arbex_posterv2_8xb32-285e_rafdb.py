@@ -12,6 +12,7 @@
 _base_ = [
     '../_base_/models/arbex_posterv2.py',
     '../_base_/datasets/rafdb_arbex_bs32.py',
+    '../_base_/schedules/arbex_adam.py',
     '../_base_/default_runtime.py',
 ]
 # The paper's schedule in full RAF-DB epochs: 1000 x 3,500 images =
@@ -23,7 +24,6 @@ _base_ = [
 # anchor} (the attention takes the anchor rate there). Its defaults are all
 # equal, so every multiplier is 1; tune them here.
 optim_wrapper = dict(
-    optimizer=dict(type='Adam', lr=3e-4),  # no weight decay (paper)
     paramwise_cfg=dict(
         custom_keys={
             'backbone': dict(lr_mult=1.0),  # --hyperparam-lr-vit
@@ -36,9 +36,7 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(type='ExponentialLR', gamma=0.98258, by_epoch=True),
 ]
-train_cfg = dict(by_epoch=True, max_epochs=285, val_interval=5)
-val_cfg = dict()
-test_cfg = dict()
+train_cfg = dict(max_epochs=285, val_interval=5)
 # BatchNorm over the global batch of 256 (the reference trains on one
 # device). torch's SyncBatchNorm needs GPUs: on a CPU (gloo) run pass
 # --cfg-options sync_bn=None.

@@ -9,7 +9,7 @@
 _base_ = [
     '../_base_/models/resnet18_fer.py',
     '../_base_/datasets/synthetic_rafdb_bs64.py',
-    '../_base_/schedules/fer_adam_30e.py',
+    '../_base_/schedules/fer_bs64_adamw_8e.py',
     '../_base_/default_runtime.py',
 ]
 model = dict(
@@ -25,8 +25,4 @@ model = dict(
         class_weights=[1.3589, 6.2384, 2.4449, 0.3674, 0.8845, 2.4865, 0.6945],
     ),
 )
-param_scheduler = [
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=8, eta_min=1e-5)
-]
-train_cfg = dict(max_epochs=8, val_interval=8)
 default_hooks = dict(checkpoint=dict(save_best=None, max_keep_ckpts=1))

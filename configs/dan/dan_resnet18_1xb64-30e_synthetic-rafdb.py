@@ -6,6 +6,6 @@
 _base_ = [
     '../_base_/models/dan_resnet18.py',
     '../_base_/datasets/synthetic_rafdb_bs64.py',
-    '../_base_/schedules/fer_adam_30e.py',
+    '../_base_/schedules/fer_bs64_adamw_30e.py',
     '../_base_/default_runtime.py',
 ]

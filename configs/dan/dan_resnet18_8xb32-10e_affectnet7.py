@@ -4,15 +4,10 @@
 #   data/affectnet7/{train,val}/{0..6}/...  (e.g. symlinks to data/affectnet)
 _base_ = ['./dan_resnet18_8xb32-10e_affectnet8.py']
 
-classes = (
-    'Neutral',
-    'Happiness',
-    'Sadness',
-    'Surprise',
-    'Fear',
-    'Disgust',
-    'Anger',
-)
+from fer_mm.datasets.categories import AFFECTNET_CATEGORIES  # noqa: E402
+
+classes = AFFECTNET_CATEGORIES[:7]  # ids 0..6, Contempt (7) left out
+del AFFECTNET_CATEGORIES  # a config key only once, as `classes`
 num_classes = 7
 data_root = 'data/affectnet7'
 

@@ -8,6 +8,7 @@
 _base_ = [
     '../_base_/models/lsd_multitask_resnet50.py',
     '../_base_/datasets/synthetic_lsd_multitask_48px_bs32.py',
+    '../_base_/schedules/fer_bs32_adamw_5e.py',
     '../_base_/default_runtime.py',
 ]
 # Training images per class of the synthetic layout at --scale 0.005
@@ -36,13 +37,7 @@ model = dict(
         ),
     ),
 )
-optim_wrapper = dict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05))
-param_scheduler = [
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=5, eta_min=1e-5)
-]
-train_cfg = dict(by_epoch=True, max_epochs=5, val_interval=5)
-val_cfg = dict()
-test_cfg = dict()
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(save_best=None, max_keep_ckpts=1),

@@ -12,9 +12,13 @@
 # (see README).
 _base_ = [
     '../_base_/models/lsd_multitask_resnet50.py',
+    '../_base_/schedules/dan_adam_10e.py',
     '../_base_/default_runtime.py',
 ]
-lsd_classes = ['Anger', 'Disgust', 'Fear', 'Happiness', 'Sadness', 'Surprise']
+from fer_mm.datasets.categories import LSD_CATEGORIES  # noqa: E402
+
+lsd_classes = list(LSD_CATEGORIES)
+del LSD_CATEGORIES  # a config key only once, as `lsd_classes`
 # Reported ABAW4 LSD training counts (Anger ... Surprise); inverse-frequency
 # weights, the numbers of fer_mm.models.class_weights_from_counts(counts).
 lsd_train_counts = [24882, 3803, 6378, 134415, 25459, 14090]
@@ -94,11 +98,6 @@ test_evaluator = [
     dict(type='FERMetric'),
     dict(type='ABAWExprSubmission', out_dir='work_dirs/lsd_abaw_predictions'),
 ]
-optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4))
-param_scheduler = [dict(type='ExponentialLR', gamma=0.6, by_epoch=True)]
-train_cfg = dict(by_epoch=True, max_epochs=10, val_interval=1)
-val_cfg = dict()
-test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=192)
 default_hooks = dict(
     checkpoint=dict(save_best='fer/macro_f1', rule='greater', max_keep_ckpts=2)

@@ -4,13 +4,9 @@
 _base_ = [
     '../_base_/models/resnet18_fer.py',
     '../_base_/datasets/synthetic_rafdb_bs64.py',
-    '../_base_/schedules/fer_adam_30e.py',
+    '../_base_/schedules/fer_bs64_adamw_8e.py',
     '../_base_/default_runtime.py',
 ]
 # CrossEntropyLoss takes hard labels and the soft labels of mixed samples.
 model = dict(type='FERClassifier')
-param_scheduler = [
-    dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=8, eta_min=1e-5)
-]
-train_cfg = dict(max_epochs=8, val_interval=8)
 default_hooks = dict(checkpoint=dict(save_best=None, max_keep_ckpts=1))

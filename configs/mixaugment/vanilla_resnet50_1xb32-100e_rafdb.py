@@ -5,20 +5,11 @@
 # checkpoint='<local resnet50 ImageNet .pth>', prefix='backbone.')`
 # (nothing is downloaded at run time).
 _base_ = [
+    '../_base_/models/resnet50_fer.py',
     '../_base_/datasets/rafdb_100px_bs32.py',
     '../_base_/default_runtime.py',
 ]
-model = dict(
-    type='FERClassifier',
-    backbone=dict(type='ResNet', depth=50, num_stages=4, out_indices=(3,)),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=7,
-        in_channels=2048,
-        loss=dict(type='CrossEntropyLoss'),
-    ),
-)
+model = dict(type='FERClassifier')
 # Learning rate: the paper's Table 1 lists "10^-3, 10^-4" for Adam without
 # saying which run used which. 1e-4 is used here: the runs fine-tune an
 # ImageNet-pretrained ResNet-50, for which Adam at 1e-4 is the usual rate

@@ -10,15 +10,10 @@
 # Differences from the reference: configs/poster_v2/README.md.
 _base_ = ['./posterv2_8xb18-200e_rafdb.py']
 
-classes = (
-    'Neutral',
-    'Happiness',
-    'Sadness',
-    'Surprise',
-    'Fear',
-    'Disgust',
-    'Anger',
-)
+from fer_mm.datasets.categories import AFFECTNET_CATEGORIES  # noqa: E402
+
+classes = AFFECTNET_CATEGORIES[:7]  # ids 0..6, Contempt (7) left out
+del AFFECTNET_CATEGORIES  # a config key only once, as `classes`
 data_root = 'data/affectnet7'
 train_pipeline = [
     dict(type='LoadImageFromFile'),

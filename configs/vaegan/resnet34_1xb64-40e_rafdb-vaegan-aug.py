@@ -12,9 +12,9 @@
 # The offline route (a generated tree mixed in by GeneratedMixSampler) is
 # described in configs/vaegan/README.md.
 _base_ = [
-    '../_base_/models/resnet18_fer.py',
+    '../_base_/models/resnet34_fer.py',
     '../_base_/datasets/rafdb_bs64.py',
-    '../_base_/schedules/fer_adam_30e.py',
+    '../_base_/schedules/fer_bs64_adamw_30e.py',
     '../_base_/default_runtime.py',
 ]
 custom_imports = dict(
@@ -32,7 +32,6 @@ vaegan_checkpoint = 'work_dirs/vaegan_resnet18-biggan_1xb32-100kiters_rafdb-64x6
 vaegan_statistics = 'work_dirs/vaegan_generated/rafdb/stats.pth'
 model = dict(
     type='FERClassifier',
-    backbone=dict(depth=34),
     data_preprocessor=dict(
         type='FERDataPreprocessor',
         num_classes=7,
