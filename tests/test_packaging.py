@@ -149,3 +149,30 @@ def test_wheel_contents(tmp_path):
         assert path in names, path
     assert 'Requires-Dist: mmpretrain<1.3.0,>=1.2.0' in metadata
     assert 'License-File: LICENSE' in metadata
+
+
+def test_no_file_points_outside_the_repository():
+    """The project stands alone: no tracked file refers to a sibling folder
+    of the checkout or to a path on the machine it was written on."""
+    if not osp.isdir(osp.join(REPO, '.git')):
+        pytest.skip('not a git checkout')
+    files = subprocess.run(
+        ['git', 'ls-files', '-z'],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.split(b'\0')
+    outside = (b'../shared', b'/work/main', b'/work/.library')
+    hits = []
+    for name in filter(None, files):
+        path = osp.join(REPO, os.fsdecode(name))
+        if not osp.isfile(path) or osp.getsize(path) > 5_000_000:
+            continue
+        with open(path, 'rb') as f:
+            data = f.read()
+        hits += [
+            f'{os.fsdecode(name)}: {p.decode()}' for p in outside if p in data
+        ]
+    # the needles are spelt in this file, so the file itself is left out
+    this = osp.relpath(__file__, REPO)
+    assert [h for h in hits if not h.startswith(this)] == []
