@@ -27,6 +27,7 @@ from .inputs import (
     read_image,
 )
 from .model import build_classifier
+from .results import to_dataframe
 from .visualization import draw_faces
 from .writers import StagedOutput
 
@@ -91,7 +92,9 @@ class FERInferencer:
     Example:
         >>> inferencer = FERInferencer('configs/resnet/resnet18_1xb64-30e_synthetic-rafdb.py', 'epoch_30.pth')
         >>> faces = inferencer('photo.jpg')
-        >>> faces[0]['pred_class'], faces[0]['bbox']
+        >>> faces[0]['pred_class'], faces[0]['class_scores']['happiness']
+        >>> images = inferencer('photos/')  # [dict(image=path, faces=[...])]
+        >>> table = inferencer.to_dataframe(images)  # one row per face
     """
 
     def __init__(
@@ -168,6 +171,9 @@ class FERInferencer:
         label = int(np.argmax(scores))
         return dict(
             pred_scores=scores,
+            class_scores={
+                name: float(p) for name, p in zip(self.classes, scores)
+            },
             pred_label=label,
             pred_score=float(scores[label]),
             pred_class=self.classes[label]
@@ -403,9 +409,14 @@ class FERInferencer:
             **video_kwargs: See :meth:`iter_video`.
 
         Returns:
-            list: Faces (dicts with ``pred_scores``, ``pred_label``,
-            ``pred_score``, ``pred_class``, ``bbox``, ``landmarks``,
-            ``det_score``), or lists of them.
+            list: For one image, its faces: dicts with ``pred_scores`` (the
+            probabilities in ``self.classes``' order), ``class_scores``
+            (``{class name: probability}``), ``pred_label``, ``pred_score``,
+            ``pred_class``, ``bbox``, ``landmarks`` and ``det_score``. For a
+            list or a folder, one record per image, ``dict(image=name,
+            num_faces=n, faces=[...])`` (arrays are named ``array_<i>``).
+            For a video, the faces of each kept frame. :meth:`to_dataframe`
+            turns any of these into a table.
         """
         stage = StagedOutput(out_dir) if out_dir else None
         try:
@@ -414,7 +425,9 @@ class FERInferencer:
             else:
                 results = []
                 for name, img, faces in self.iter_images(inputs):
-                    results.append(faces)
+                    results.append(
+                        dict(image=name, num_faces=len(faces), faces=faces)
+                    )
                     if stage:
                         stem = osp.splitext(osp.basename(name))[0]
                         cv2.imwrite(
@@ -427,7 +440,7 @@ class FERInferencer:
                 if single and not (
                     isinstance(inputs, np.ndarray) and inputs.ndim == 4
                 ):
-                    results = results[0]
+                    results = results[0]['faces']
         except BaseException:
             if stage:
                 stage.discard()
@@ -435,6 +448,11 @@ class FERInferencer:
         if stage:
             stage.commit()
         return results
+
+    def to_dataframe(self, results):
+        """One row per face (the columns of ``predictions.csv``), as a
+        pandas DataFrame; see :func:`fer_mm.apis.results.to_dataframe`."""
+        return to_dataframe(results, self.classes)
 
     def _video_call(self, source, stage, **kwargs) -> List[List[dict]]:
         src = VideoSource(

@@ -18,6 +18,7 @@ from .conftest import CKPT_CLASSES, DAN, RESNET
 
 KEYS = {
     'pred_scores',
+    'class_scores',
     'pred_label',
     'pred_score',
     'pred_class',
@@ -49,6 +50,11 @@ def test_astronaut_one_face(
     assert probs.shape == (7,)
     assert probs.sum() == pytest.approx(1.0, abs=1e-5)
     assert face['pred_label'] == int(np.argmax(probs))
+    # The same probabilities by class name, in the classes' order.
+    assert list(face['class_scores']) == CKPT_CLASSES
+    assert list(face['class_scores'].values()) == pytest.approx(
+        probs.tolist(), abs=1e-7
+    )
     assert face['pred_score'] == pytest.approx(probs.max())
     # Class names come from the checkpoint's dataset_meta.
     assert face['pred_class'] == CKPT_CLASSES[face['pred_label']]
@@ -77,10 +83,12 @@ def test_astronaut_one_face(
 def test_coffee_no_face_and_lists(inferencer, astronaut, coffee):
     assert inferencer(coffee) == []
     both = inferencer([astronaut, coffee])
-    assert [len(r) for r in both] == [1, 0]
+    assert [r['image'] for r in both] == ['array_0', 'array_1']
+    assert [r['num_faces'] for r in both] == [1, 0]
+    assert [len(r['faces']) for r in both] == [1, 0]
     assert inferencer.stats['no_face'] == ['array_1']
     np.testing.assert_allclose(
-        both[0][0]['pred_scores'],
+        both[0]['faces'][0]['pred_scores'],
         inferencer(astronaut)[0]['pred_scores'],
         atol=1e-6,
     )
@@ -95,7 +103,12 @@ def test_folder_skips_non_images(inferencer, astronaut, coffee, tmp_path):
     (folder / 'c_broken.jpg').write_bytes(b'\xff\xd8 truncated')
     out = tmp_path / 'out'
     results = inferencer(str(folder), out_dir=str(out))
-    assert [len(r) for r in results] == [1, 0]
+    # One record per readable image, named by its path, in sorted order.
+    assert [r['image'] for r in results] == [
+        str(folder / 'a_astronaut.jpg'),
+        str(folder / 'b_coffee.png'),
+    ]
+    assert [len(r['faces']) for r in results] == [1, 0]
     stats = inferencer.stats
     assert stats['images'] == 2 and stats['faces'] == 1
     assert sorted(osp.basename(p) for p in stats['skipped']) == [
@@ -108,7 +121,7 @@ def test_folder_skips_non_images(inferencer, astronaut, coffee, tmp_path):
         'b_coffee.jpg',
     ]
     drawn = cv2.imread(str(out / 'vis' / 'a_astronaut.jpg'))
-    x1, y1, x2, y2 = (int(v) for v in results[0][0]['bbox'])
+    x1, y1, x2, y2 = (int(v) for v in results[0]['faces'][0]['bbox'])
     # Something was drawn around the face, nothing far from it.
     assert (
         np.abs(
@@ -118,6 +131,52 @@ def test_folder_skips_non_images(inferencer, astronaut, coffee, tmp_path):
             ]
         ).max()
         > 100
+    )
+
+
+def test_dataframe_one_row_per_face(inferencer, astronaut, coffee, tmp_path):
+    pytest.importorskip('pandas')
+    folder = tmp_path / 'photos'
+    folder.mkdir()
+    cv2.imwrite(str(folder / 'a.png'), astronaut)
+    cv2.imwrite(str(folder / 'b.png'), coffee)
+    results = inferencer(str(folder))
+    table = inferencer.to_dataframe(results)
+    marks = [
+        f'{p}_{c}'
+        for p in ('leye', 'reye', 'nose', 'lmouth', 'rmouth')
+        for c in 'xy'
+    ]
+    probs = [f'p_{c}' for c in CKPT_CLASSES]
+    assert list(table.columns) == [
+        'image', 'face', 'track_id', 'det_score', 'x1', 'y1', 'x2', 'y2',
+        'pred_label', 'pred_class', 'pred_score', *marks, *probs,
+    ]  # fmt: skip
+    # The astronaut's face, then one empty row for the coffee (as the CSV).
+    assert table['image'].tolist() == [
+        str(folder / 'a.png'),
+        str(folder / 'b.png'),
+    ]
+    face = results[0]['faces'][0]
+    row = table.iloc[0]
+    assert row['face'] == 0 and row['pred_class'] == face['pred_class']
+    assert row['pred_label'] == face['pred_label']
+    np.testing.assert_allclose(
+        row[probs].to_numpy(float), face['pred_scores'], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        row[['x1', 'y1', 'x2', 'y2']].to_numpy(float), face['bbox'], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        row[marks].to_numpy(float), face['landmarks'].reshape(-1), rtol=1e-6
+    )
+    assert row['det_score'] == pytest.approx(face['det_score'])
+    assert table.iloc[1][['face', 'pred_class', *probs]].isna().all()
+    # One image's face list gives the same row.
+    single = inferencer.to_dataframe(inferencer(astronaut))
+    assert len(single) == 1
+    np.testing.assert_allclose(
+        single[probs].to_numpy(float)[0], row[probs].to_numpy(float), atol=1e-6
     )
 
 
