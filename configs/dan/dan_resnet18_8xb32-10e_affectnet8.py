@@ -3,14 +3,16 @@
 # MS-Celeb-1M ResNet-18, Adam lr 1e-4 (no weight decay), lr x0.6 every epoch,
 # 10 epochs, total batch 256 (8 GPUs x 32), class-balanced sampling, 224x224.
 #
-# fer_mm has no AffectNet loader yet: like the reference (torchvision
-# ImageFolder), this reads class folders with mmpretrain's CustomDataset,
-#   data/affectnet/train/0/xxx.jpg ... data/affectnet/train/7/...
-#   data/affectnet/val/0/...        ... data/affectnet/val/7/...
-# where the folder name is AffectNet's expression id (0 Neutral, 1 Happy,
-# 2 Sad, 3 Surprise, 4 Fear, 5 Disgust, 6 Anger, 7 Contempt; ids 8-10 are not
-# expressions and are left out). Folders are sorted by name, so the label is
-# the id; `classes` names them (fer_mm.datasets.AFFECTNET_CATEGORIES).
+# Data: AffectNet as distributed (fer_mm.datasets.AffectNet, layout='csv'):
+#   data/affectnet/Manually_Annotated_file_lists/{training,validation}.csv
+#   data/affectnet/Manually_Annotated_Images/<subDirectory>/<file>.jpg
+# each image cropped to the CSV's face box (CropFaceBox), expression ids
+# 0..7 (0 Neutral, 1 Happy, 2 Sad, 3 Surprise, 4 Fear, 5 Disgust, 6 Anger,
+# 7 Contempt) kept and 8-10 (None, Uncertain, Non-Face) dropped and counted in
+# the log. The reference's hand-made class-folder tree (torchvision
+# ImageFolder, data/affectnet/{train,val}/{0..7}/*.jpg, already cropped) is
+# read with layout='folders' (drop CropFaceBox from the pipelines):
+#   --cfg-options train_dataloader.dataset.layout=folders ...
 _base_ = [
     '../_base_/models/dan_resnet18.py',
     '../_base_/schedules/dan_adam_10e.py',
@@ -50,6 +52,7 @@ data_preprocessor = dict(
 # fills with the ImageNet mean (approximation, same erased areas).
 train_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='CropFaceBox'),
     dict(type='Resize', scale=(224, 224)),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(
@@ -79,6 +82,7 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='CropFaceBox'),
     dict(type='Resize', scale=(224, 224)),
     dict(type='PackInputs'),
 ]
@@ -87,10 +91,10 @@ train_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     dataset=dict(
-        type='CustomDataset',
+        type='AffectNet',
         data_root=data_root,
-        data_prefix='train',
-        metainfo=dict(classes=classes),
+        split='train',
+        classes=classes,
         pipeline=train_pipeline,
     ),
     # The reference's ImbalancedDatasetSampler: weight 1 / class count, with
@@ -102,10 +106,10 @@ val_dataloader = dict(
     num_workers=4,
     persistent_workers=True,
     dataset=dict(
-        type='CustomDataset',
+        type='AffectNet',
         data_root=data_root,
-        data_prefix='val',
-        metainfo=dict(classes=classes),
+        split='val',
+        classes=classes,
         pipeline=test_pipeline,
     ),
     sampler=dict(type='DefaultSampler', shuffle=False),

@@ -5,8 +5,11 @@
 # (torchsampler's ImbalancedDatasetSampler), RandomErasing(p=1,
 # scale=(0.05, 0.05)), batch 144 = 8 GPUs x 18 with SyncBN.
 #
-# Class folders as in configs/dan/dan_resnet18_8xb32-10e_affectnet8.py:
-#   data/affectnet7/{train,val}/{0..6}/*.jpg  (folder = AffectNet id)
+# Data: AffectNet as distributed, read as in
+# configs/dan/dan_resnet18_8xb32-10e_affectnet8.py (fer_mm.datasets.AffectNet:
+# the CSVs' face boxes cropped by CropFaceBox, Contempt and ids 8-10 dropped
+# and counted in the log); layout='folders' reads the reference's class-folder
+# tree instead.
 # Differences from the reference: configs/poster_v2/README.md.
 _base_ = ['./posterv2_8xb18-200e_rafdb.py']
 
@@ -14,9 +17,10 @@ from fer_mm.datasets.categories import AFFECTNET_CATEGORIES  # noqa: E402
 
 classes = AFFECTNET_CATEGORIES[:7]  # ids 0..6, Contempt (7) left out
 del AFFECTNET_CATEGORIES  # a config key only once, as `classes`
-data_root = 'data/affectnet7'
+data_root = 'data/affectnet'
 train_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='CropFaceBox'),
     dict(type='Resize', scale=(224, 224)),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(
@@ -32,16 +36,17 @@ train_pipeline = [
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='CropFaceBox'),
     dict(type='Resize', scale=(224, 224)),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
     dataset=dict(
         _delete_=True,
-        type='CustomDataset',
+        type='AffectNet',
         data_root=data_root,
-        data_prefix='train',
-        metainfo=dict(classes=classes),
+        split='train',
+        classes=classes,
         pipeline=train_pipeline,
     ),
     # ImbalancedDatasetSampler draws every sample with probability
@@ -52,10 +57,10 @@ train_dataloader = dict(
 val_dataloader = dict(
     dataset=dict(
         _delete_=True,
-        type='CustomDataset',
+        type='AffectNet',
         data_root=data_root,
-        data_prefix='val',
-        metainfo=dict(classes=classes),
+        split='val',
+        classes=classes,
         pipeline=test_pipeline,
     )
 )

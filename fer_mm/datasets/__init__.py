@@ -1,4 +1,5 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+from .affectnet import AffectNet
 from .affwild2 import AffWild2
 from .base_fer import FERDataset, ImageLoadError
 from .categories import (
@@ -31,7 +32,12 @@ from .samplers import (
     VideoRefinementSampler,
     bagging_subset,
 )
-from .transforms import LandmarkRandomFlip, LandmarkResize, TwoViews
+from .transforms import (
+    CropFaceBox,
+    LandmarkRandomFlip,
+    LandmarkResize,
+    TwoViews,
+)
 
 __all__ = [
     'CANONICAL_EXPRESSIONS',
@@ -39,6 +45,8 @@ __all__ = [
     'RAFDB_COMPOUND_CATEGORIES',
     'RAFDB',
     'AffWild2',
+    'AffectNet',
+    'CropFaceBox',
     'FERDataset',
     'ImageLoadError',
     'FER2013',

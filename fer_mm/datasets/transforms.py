@@ -244,3 +244,85 @@ class TwoViews(BaseTransform):
             f'{type(self).__name__}(emotion={self.emotion}, '
             f'appearance={self.appearance})'
         )
+
+
+@TRANSFORMS.register_module()
+class CropFaceBox(BaseTransform):
+    """Crop the image to the sample's face box (AffectNet's ``face_x`` ...).
+
+    The box ``results['face_bbox']`` (``x1, y1, x2, y2`` in pixels, as
+    :class:`fer_mm.datasets.AffectNet` gives it) is widened by ``margin``
+    times its width and height on every side, clipped to the image, and cut
+    out; ``gt_landmarks`` move with the crop. A box that is not inside the
+    image (by more than ``tolerance`` pixels) is an error naming the image
+    and the annotation line (``ann_line``), unless ``out_of_image='clip'``.
+
+    Required keys: ``img``, ``face_bbox``. Optional: ``gt_landmarks``,
+    ``ann_line``. Modified: ``img``, ``img_shape``, ``gt_landmarks``; added:
+    ``crop_bbox`` (the box cut out, integer pixels).
+
+    Args:
+        margin (float): Extra context on each side, as a fraction of the box
+            side. Defaults to 0.
+        out_of_image (str): ``'error'`` or ``'clip'``. Defaults to 'error'.
+        tolerance (float): Pixels a box may stick out of the image before it
+            counts as outside (rounding in annotation tools). Defaults to 1.
+    """
+
+    moves_landmarks = True
+
+    def __init__(
+        self,
+        margin: float = 0.0,
+        out_of_image: str = 'error',
+        tolerance: float = 1.0,
+    ) -> None:
+        if margin < 0:
+            raise ValueError(f'CropFaceBox: margin must be >= 0, got {margin}')
+        if out_of_image not in ('error', 'clip'):
+            raise ValueError(
+                "CropFaceBox: out_of_image must be 'error' or 'clip', got "
+                f'{out_of_image!r}'
+            )
+        self.margin = float(margin)
+        self.out_of_image = out_of_image
+        self.tolerance = float(tolerance)
+
+    def transform(self, results: dict) -> dict:
+        img = results['img']
+        h, w = img.shape[:2]
+        x1, y1, x2, y2 = np.asarray(results['face_bbox'], np.float64)
+        tol = self.tolerance
+        outside = x1 < -tol or y1 < -tol or x2 > w + tol or y2 > h + tol
+        if outside and self.out_of_image == 'error':
+            where = results.get('ann_line', 'its annotation')
+            raise ValueError(
+                f'CropFaceBox: face box x1={x1:g} y1={y1:g} x2={x2:g} '
+                f'y2={y2:g} of {where} lies outside the {w}x{h} image '
+                f'{results.get("img_path", "")}; expected a box inside the '
+                "image (or out_of_image='clip')"
+            )
+        mx, my = self.margin * (x2 - x1), self.margin * (y2 - y1)
+        left = int(np.clip(np.floor(x1 - mx), 0, w))
+        top = int(np.clip(np.floor(y1 - my), 0, h))
+        right = int(np.clip(np.ceil(x2 + mx), 0, w))
+        bottom = int(np.clip(np.ceil(y2 + my), 0, h))
+        if right <= left or bottom <= top:
+            raise ValueError(
+                f'CropFaceBox: face box of {results.get("ann_line", "")} '
+                f'leaves nothing of the {w}x{h} image '
+                f'{results.get("img_path", "")}'
+            )
+        results['img'] = img[top:bottom, left:right]
+        results['img_shape'] = (bottom - top, right - left)
+        results['crop_bbox'] = np.array([left, top, right, bottom], np.int64)
+        pts = _check_landmarks(results, 'CropFaceBox')
+        if pts is not None:
+            results['gt_landmarks'] = pts - np.array([left, top], np.float32)
+        return results
+
+    def __repr__(self) -> str:
+        return (
+            f'{type(self).__name__}(margin={self.margin}, '
+            f'out_of_image={self.out_of_image!r})'
+        )
