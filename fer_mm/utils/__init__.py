@@ -1,5 +1,6 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 from .checkpoint import (
+    CorruptCheckpointError,
     UnsafeCheckpointError,
     checkpoint_safe_globals,
     disable_weights_only_loading,
@@ -20,6 +21,7 @@ from .precision import (
 from .setup_env import register_all_modules
 
 __all__ = [
+    'CorruptCheckpointError',
     'UnsafeCheckpointError',
     'checkpoint_safe_globals',
     'disable_weights_only_loading',

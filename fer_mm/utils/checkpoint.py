@@ -29,6 +29,7 @@ through) only when it is asked for:
 :func:`disable_weights_only_loading` puts mmengine's own loader back.
 """
 
+import errno
 import os.path as osp
 import pickle
 from typing import Any, List, Optional
@@ -41,6 +42,19 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint needs more than weights-only unpickling allows."""
+
+
+class CorruptCheckpointError(ValueError):
+    """A checkpoint file is empty, truncated or not a torch file."""
+
+
+def _corrupt(filename: str, problem: str) -> CorruptCheckpointError:
+    size = osp.getsize(filename)
+    return CorruptCheckpointError(
+        f'Cannot load checkpoint {filename} ({size} bytes): {problem}. The '
+        'file is damaged or incomplete (for example, written by a run that '
+        'was killed while saving it); use an earlier checkpoint.'
+    )
 
 
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
@@ -97,15 +111,28 @@ def load_checkpoint_file(
         FileNotFoundError: ``filename`` does not exist.
         UnsafeCheckpointError: The file needs globals outside the allow-list
             (it would run or build arbitrary objects when unpickled).
+        CorruptCheckpointError: The file is empty, truncated or not a
+            checkpoint at all.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint not found: {filename}')
+    if osp.getsize(filename) == 0:
+        raise _corrupt(filename, 'the file is empty')
     with torch.serialization.safe_globals(checkpoint_safe_globals()):
         try:
             return torch.load(
                 filename, map_location=map_location, weights_only=True
             )
+        except EOFError:
+            raise _corrupt(filename, 'it ends too early') from None
+        except (RuntimeError, OSError) as err:
+            if isinstance(err, FileNotFoundError) or not _is_read_error(err):
+                raise
+            first = str(err).strip().splitlines()[0] if str(err) else ''
+            raise _corrupt(
+                filename, f'it is not a complete torch checkpoint ({first})'
+            ) from None
         except pickle.UnpicklingError as err:
             lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
             reason = next(
@@ -124,6 +151,14 @@ def load_checkpoint_file(
                 'weights-only so that a crafted file cannot run code; if you '
                 'trust this file, re-save its state_dict with plain tensors.'
             ) from None
+
+
+def _is_read_error(err: Exception) -> bool:
+    """Whether ``err`` is torch failing to read the file's container."""
+    if isinstance(err, OSError):
+        return err.errno in (errno.EINVAL, errno.EIO) or err.errno is None
+    text = str(err)
+    return 'PytorchStreamReader' in text or 'zip archive' in text
 
 
 def load_from_local_weights_only(
