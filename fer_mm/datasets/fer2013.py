@@ -25,6 +25,7 @@ from .fer2013_csv import (
     _iter_csv,
     _PixelDecoder,
 )
+from .fer2013_folders import USAGE_PREFIXES, read_class_folders
 
 #: ``split`` names and the ``Usage`` value each selects.
 FER2013_SPLITS = {
@@ -118,11 +119,28 @@ class FER2013(_InMemoryFERDataset):
     Paper: `Challenges in Representation Learning: A report on three machine
     learning contests <https://arxiv.org/abs/1307.0414>`_.
 
-    The expected layout (the Kaggle release)::
+    Two layouts are read. ``layout='csv'``, the original release::
 
         data_root/
         └── fer2013.csv        # emotion,pixels,Usage
                                # 0,70 80 82 ... (2304 values),Training
+
+    ``layout='folders'``, the image-folder release most people download
+    (Kaggle), 48x48 gray PNG or JPEG files under emotion-name folders::
+
+        data_root/
+        ├── train/             # 28,709 images (Usage Training)
+        │   ├── angry/Training_3908.jpg
+        │   └── disgust/ fear/ happy/ neutral/ sad/ surprise/
+        └── test/              # 7,178 images (PublicTest + PrivateTest)
+            └── angry/PublicTest_1034.jpg ... surprise/PrivateTest_9934.jpg
+
+    Folder names are matched case-insensitively through the canonical
+    vocabulary (``angry`` -> Anger, ``happy`` -> Happiness, ...) onto the
+    same classes as the CSV, and the mapping is logged; any other folder is an
+    error, and files without an image extension are counted in the log.
+    There, ``split`` is the folder (``'train'`` or ``'test'``) and ``usage``
+    may keep one of the CSV's test splits by file-name prefix.
 
     ``emotion`` is 0..6 = Angry, Disgust, Fear, Happy, Sad, Surprise, Neutral
     (:data:`FER2013_CATEGORIES`, in canonical names). ``pixels`` holds the
@@ -143,12 +161,18 @@ class FER2013(_InMemoryFERDataset):
     file, the line and what was expected.
 
     Args:
-        data_root (str): The folder holding ``fer2013.csv``.
+        data_root (str): The folder holding ``fer2013.csv`` (or ``train/``
+            and ``test/``).
         ann_file (str): The CSV, relative to ``data_root``. Defaults to
             ``'fer2013.csv'``.
-        split (str): ``'train'`` (Usage Training), ``'val'`` (PublicTest) or
-            ``'test'`` (PrivateTest), or a Usage value itself. Defaults to
-            ``'train'``.
+        split (str): CSV: ``'train'`` (Usage Training), ``'val'``
+            (PublicTest) or ``'test'`` (PrivateTest), or a Usage value
+            itself. Folders: ``'train'`` or ``'test'`` (the folder).
+            Defaults to ``'train'``.
+        layout (str): ``'csv'`` or ``'folders'``. Defaults to ``'csv'``.
+        usage (str, optional): Folders only: keep the files named
+            ``<usage>_*`` (``'PublicTest'`` or ``'PrivateTest'``, the CSV's
+            val and test splits inside ``test/``). Defaults to None (all).
         **kwargs: Other arguments of :class:`fer_mm.datasets.FERDataset`
             (``target_classes``, ``drop_unmapped``) and
             :class:`mmpretrain.datasets.BaseDataset` (``pipeline``,
@@ -169,20 +193,54 @@ class FER2013(_InMemoryFERDataset):
     """
 
     METAINFO = {'classes': FER2013_CATEGORIES}
+    LAYOUTS = ('csv', 'folders')
+    FOLDER_SPLITS = ('train', 'test')
 
     def __init__(
         self,
         data_root: str,
         ann_file: str = 'fer2013.csv',
         split: str = 'train',
+        layout: str = 'csv',
+        usage: Optional[str] = None,
         **kwargs,
     ):
+        if layout not in self.LAYOUTS:
+            raise ValueError(
+                f'FER2013: layout must be one of {list(self.LAYOUTS)}, got '
+                f'{layout!r}'
+            )
         self.split = split
-        self.usage = _usage_of('FER2013', split)
+        self.layout = layout
+        if layout == 'folders':
+            if split not in self.FOLDER_SPLITS:
+                raise ValueError(
+                    f"FER2013: with layout='folders' split is the folder, "
+                    f"'train' or 'test', got {split!r}; the CSV's val and "
+                    "test splits are usage='PublicTest' / 'PrivateTest' of "
+                    "split='test'"
+                )
+            if usage is not None and usage not in USAGE_PREFIXES:
+                raise ValueError(
+                    f'FER2013: usage must be one of {list(USAGE_PREFIXES)}, '
+                    f'got {usage!r}'
+                )
+            self.usage = usage
+            ann_file = ''
+            kwargs.setdefault('data_prefix', split)
+        else:
+            if usage is not None:
+                raise ValueError(
+                    "FER2013: usage is for layout='folders'; with the CSV "
+                    'choose the Usage by split'
+                )
+            self.usage = _usage_of('FER2013', split)
         super().__init__(ann_file=ann_file, data_root=data_root, **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        """Decode the rows of the split (see the class docstring)."""
+        """Decode the split's images (see the class docstring)."""
+        if self.layout == 'folders':
+            return self._load_folders()
         path = self.ann_file
         if not osp.isfile(path):
             raise FileNotFoundError(
@@ -226,7 +284,47 @@ class FER2013(_InMemoryFERDataset):
             for i, (lineno, label) in enumerate(zip(linenos, labels))
         ]
 
+    def _load_folders(self) -> List[dict]:
+        root = self.data_prefix['img_path']
+        if not osp.isdir(root):
+            raise FileNotFoundError(
+                f'FER2013: folder not found: {root} (expected '
+                f'<data_root>/{self.split}/<emotion>/*.jpg of the image-folder '
+                'release)'
+            )
+        images, labels, paths, mapping, others = read_class_folders(
+            root, self.usage
+        )
+        logger = MMLogger.get_current_instance()
+        logger.info(
+            'FER2013: class folders '
+            + ', '.join(
+                f'{f} -> {FER2013_CATEGORIES[i]}' for f, i in mapping.items()
+            )
+        )
+        if others:
+            logger.info(
+                f'FER2013: ignored {len(others)} files under {root} without '
+                f'an image extension, e.g. {others[0]}'
+            )
+        if not labels:
+            raise ValueError(
+                f'FER2013: no images under {root}/<emotion>/'
+                + (f' named {self.usage}_*' if self.usage else '')
+            )
+        self.images = images
+        return [
+            dict(img_index=i, img_path=path, gt_label=label)
+            for i, (path, label) in enumerate(zip(paths, labels))
+        ]
+
     def extra_repr(self) -> List[str]:
+        if self.layout == 'folders':
+            return [
+                f'Image folder: \t{self.data_prefix["img_path"]}',
+                f'Split: \t{self.split}'
+                + (f' (Usage {self.usage})' if self.usage else ''),
+            ]
         return [
             f'Annotation file: \t{self.ann_file}',
             f'Split: \t{self.split} (Usage {self.usage})',

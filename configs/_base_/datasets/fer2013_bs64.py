@@ -3,6 +3,11 @@
 # (no image files, so no LoadImageFromFile), stacked to 3 channels and resized
 # to 112x112. Splits: train = Usage Training, val = PublicTest,
 # test = PrivateTest. Point data_root at the folder holding fer2013.csv.
+# The image-folder release (train/ and test/ of emotion-name folders) is read
+# into the same in-memory form with layout='folders' (same pipelines): e.g.
+#   --cfg-options train_dataloader.dataset.layout=folders
+#   val_dataloader.dataset.layout=folders val_dataloader.dataset.split=test
+#   val_dataloader.dataset.usage=PublicTest  (and test_dataloader likewise)
 dataset_type = 'FER2013'
 data_root = 'data/fer2013'
 data_preprocessor = dict(
