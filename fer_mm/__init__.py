@@ -37,6 +37,12 @@ def _no_albumentations_update_check():
             os.environ[key] = before
 
 
+# In fer_mm's own tools and demos only: the stack's known import-time
+# warnings (mmcv-lite, pkg_resources) are ignored; see fer_mm.utils.quiet.
+from .utils.quiet import filter_known_warnings  # noqa: E402
+
+filter_known_warnings()
+
 with _no_albumentations_update_check():
     from . import datasets, engine, evaluation, models  # noqa: F401
 

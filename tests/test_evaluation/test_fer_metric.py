@@ -90,7 +90,9 @@ class TestFERMetric(TestCase):
         pred, target = labels_from_cm(CM[:3])
         scores = torch.nn.functional.one_hot(pred, 4).float()
         with tempfile.TemporaryDirectory() as tmp:
-            metric = METRICS.build(dict(type='FERMetric', out_dir=tmp))
+            metric = METRICS.build(
+                dict(type='FERMetric', out_dir=tmp, per_class=True)
+            )
             evaluator = Evaluator(metric)
             evaluator.dataset_meta = dict(classes=('a', 'b', 'c', 'd'))
             # Uneven batches: a per-batch average would differ.
@@ -117,6 +119,37 @@ class TestFERMetric(TestCase):
             with open(osp.join(tmp, 'fer_metrics.json')) as f:
                 dumped = json.load(f)
             self.assertEqual(dumped['confusion_matrix'], CM)
+
+    def test_default_log_keys_are_the_summaries(self):
+        import tempfile
+
+        pred, target = labels_from_cm(CM[:3])
+        scores = torch.nn.functional.one_hot(pred, 4).float()
+        with tempfile.TemporaryDirectory() as tmp:
+            evaluator = Evaluator(
+                METRICS.build(dict(type='FERMetric', out_dir=tmp))
+            )
+            evaluator.dataset_meta = dict(classes=('a', 'b', 'c', 'd'))
+            samples = [
+                DataSample()
+                .set_pred_score(scores[i])
+                .set_gt_label(int(target[i]))
+                for i in range(10)
+            ]
+            evaluator.process([s.to_dict() for s in samples])
+            out = evaluator.evaluate(10)
+            summaries = (
+                'accuracy average_accuracy macro_f1 macro_precision mAP '
+                'conf_correct conf_wrong'
+            ).split()
+            self.assertEqual(
+                sorted(out), sorted(f'fer/{k}' for k in summaries)
+            )
+            # The per-class values are still written.
+            with open(osp.join(tmp, 'fer_metrics.json')) as f:
+                dumped = json.load(f)
+            self.assertAlmostEqual(dumped['f1'][1], 4 / 7 * 100)
+            self.assertEqual(len(dumped['recall']), 4)
 
     def test_bad_subset(self):
         metric = FERMetric(class_subset=['Joy'])

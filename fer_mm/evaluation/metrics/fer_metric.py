@@ -46,7 +46,9 @@ class FERMetric(BaseMetric):
     * ``conf_correct`` / ``conf_wrong``: mean top-1 softmax score of correct
       and wrong predictions (NaN when there is none);
     * per class (``per_class=True``): ``precision/<class>``,
-      ``recall/<class>``, ``f1/<class>``.
+      ``recall/<class>``, ``f1/<class>``. Off by default, so that a
+      validation log line holds the 7 summaries above rather than about 30
+      values; the per-class lists are always in ``fer_metrics.json``.
 
     Percentages are in [0, 100]. When ``out_dir`` is given, the confusion
     matrix is also written there as ``confusion_matrix.png`` (row-normalised)
@@ -58,8 +60,10 @@ class FERMetric(BaseMetric):
             only (by index or by name): accuracy over the samples whose
             ground truth is in the subset, the averages over the subset.
             Predictions are not restricted. Defaults to None (all classes).
-        per_class (bool): Also return per-class precision / recall / F1.
-            Defaults to True.
+        per_class (bool): Also return per-class precision / recall / F1
+            (logged and sent to the visualisation backends). Defaults to
+            False (they are in ``fer_metrics.json`` when ``out_dir`` is
+            set).
         out_dir (str, optional): Where to write the confusion-matrix PNG and
             the JSON. Defaults to None (nothing written).
         collect_device (str): Device used to collect results across ranks.
@@ -82,7 +86,7 @@ class FERMetric(BaseMetric):
     def __init__(
         self,
         class_subset: Optional[Sequence[Union[int, str]]] = None,
-        per_class: bool = True,
+        per_class: bool = False,
         out_dir: Optional[str] = None,
         collect_device: str = 'cpu',
         prefix: Optional[str] = None,
