@@ -15,6 +15,7 @@ import fer_mm  # noqa: F401  (registers fer_mm's modules)
 from fer_mm.engine.runner_setup import (
     add_amp_args,
     add_common_args,
+    build_runner,
     load_config,
     set_metric_out_dirs,
     setup_launcher,
@@ -50,12 +51,8 @@ def main():
     setup_launcher(cfg)
 
     from mmengine.evaluator import DumpResults
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
 
-    runner = (
-        RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    )
+    runner = build_runner(cfg)
     if args.out:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out must be a .pkl file, got {args.out}')

@@ -15,7 +15,9 @@ import fer_mm  # noqa: F401  (registers fer_mm's modules)
 from fer_mm.engine.runner_setup import (
     add_amp_args,
     add_common_args,
+    build_runner,
     load_config,
+    log_batch_augments,
     set_metric_out_dirs,
     setup_amp,
     setup_launcher,
@@ -72,13 +74,9 @@ def main():
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     set_metric_out_dirs(cfg)
     setup_launcher(cfg)
+    log_batch_augments(cfg)
 
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
-    runner = (
-        RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
-    )
+    runner = build_runner(cfg)
     runner.train()
 
 

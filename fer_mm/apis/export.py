@@ -192,13 +192,29 @@ def export_onnx(
             if not worst < atol:
                 raise RuntimeError(
                     f'onnxruntime differs from PyTorch by {worst:.3g} '
-                    f'(> {atol:g}); {out_file} not written'
+                    f'(> {atol:g}); {out_file} not written. '
+                    + _atol_hint(worst)
                 )
         os.replace(tmp, out_file)
     finally:
         if osp.exists(tmp):
             os.remove(tmp)
     return report
+
+
+def _atol_hint(worst: float) -> str:
+    """How to accept a difference of ``worst``: ``--atol`` at the power of
+    ten just above it (``1.5e-4 -> 1e-3``)."""
+    import math
+
+    if not math.isfinite(worst):
+        return 'The outputs are not finite: the exported graph is wrong.'
+    looser = 10.0 ** math.floor(math.log10(max(worst, 1e-12)) + 1)
+    return (
+        'Float rounding grows with depth: if the difference is acceptable, '
+        f'allow it with --atol {looser:g} (tools/deployment/pytorch2onnx.py; '
+        'atol= of export_onnx).'
+    )
 
 
 def compare_onnx(

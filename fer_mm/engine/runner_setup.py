@@ -10,6 +10,7 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.logging import print_log
 
 from ..utils import adapt_cfg_to_cpu_distributed, init_cpu_distributed
+from ..utils.config_hints import with_hint
 from ..utils.precision import (
     PRECISION_CHOICES,
     normalize_precision,
@@ -154,3 +155,67 @@ def set_metric_out_dirs(cfg: Config, out_dir: Optional[str] = None) -> None:
         ):
             sub = 'val' if key == 'val_evaluator' else 'test'
             metric['out_dir'] = osp.join(out_dir or cfg.work_dir, sub)
+
+
+def _describe(aug) -> str:
+    if not isinstance(aug, dict):
+        return repr(aug)
+    args = ', '.join(f'{k}={v!r}' for k, v in aug.items() if k != 'type')
+    return f'{aug.get("type")}({args})'
+
+
+def log_batch_augments(cfg: Config) -> Optional[str]:
+    """Say which batch augments (Mixup, CutMix, MixAugment...) training
+    uses, and where they are set.
+
+    A model base inherited from mmpretrain brings its ImageNet recipe's
+    ``train_cfg`` (ConvNeXt's Mixup + CutMix, for example) into a FER
+    config that never mentions it; this line makes that visible.
+
+    Returns:
+        str | None: The logged line, or None when there is no batch augment.
+    """
+    model = cfg.get('model') or {}
+    found = []
+    for where, holder in (
+        ('model.train_cfg', model.get('train_cfg')),
+        (
+            'model.data_preprocessor.batch_augments',
+            (model.get('data_preprocessor') or {}).get('batch_augments'),
+        ),
+    ):
+        augments = (holder or {}).get('augments')
+        if augments is None:
+            continue
+        if isinstance(augments, dict):
+            augments = [augments]
+        found.append(f'{where}: ' + ', '.join(map(_describe, augments)))
+    if not found:
+        return None
+    line = (
+        'batch augments in training: '
+        + '; '.join(found)
+        + ". A model base from mmpretrain brings its ImageNet recipe's "
+        "(e.g. ConvNeXt's Mixup + CutMix); to train without them set "
+        'model.train_cfg=None'
+    )
+    print_log(line, logger='current')
+    return line
+
+
+def build_runner(cfg: Config):
+    """The config's runner (``runner_type`` or mmengine's ``Runner``); a
+    build error from a part that kept its base config's keys names the fix
+    (:func:`fer_mm.utils.config_hints.merged_keys_hint`)."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    try:
+        if 'runner_type' in cfg:
+            return RUNNERS.build(cfg)
+        return Runner.from_cfg(cfg)
+    except TypeError as err:
+        hinted = with_hint(err, cfg.get('model'))
+        if hinted is err:
+            raise
+        raise hinted from err

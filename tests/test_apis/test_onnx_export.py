@@ -5,6 +5,7 @@ multi-task model's expression output, and a failed export writes nothing."""
 
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -13,7 +14,7 @@ import pytest
 import torch
 
 from fer_mm.apis.backends import ONNXBackend
-from fer_mm.apis.export import export_onnx, pipeline_input_size
+from fer_mm.apis.export import _atol_hint, export_onnx, pipeline_input_size
 from fer_mm.apis.model import build_classifier
 
 from .conftest import ARBEX, CKPT_CLASSES, DAN, LSD_MTL, POSTER, RESNET
@@ -55,9 +56,21 @@ def test_onnx_matches_pytorch(config, side, repo_root, tmp_path):
 def test_failed_check_writes_nothing(repo_root, tmp_path):
     model, cfg, classes = build_classifier(osp.join(repo_root, RESNET))
     out = str(tmp_path / 'model.onnx')
-    with pytest.raises(RuntimeError, match='not written'):
+    with pytest.raises(RuntimeError, match='not written') as err:
         export_onnx(model, out, (64, 64), classes, cfg, atol=0.0)
     assert os.listdir(tmp_path) == []
+    # The message names the switch, with a value above the difference.
+    worst = float(
+        re.search(r'differs from PyTorch by (\S+)', str(err.value))[1]
+    )
+    suggested = float(re.search(r'--atol (\S+)', str(err.value))[1])
+    assert worst < suggested <= 10 * worst
+
+
+def test_atol_hint_values():
+    assert '--atol 0.001 ' in _atol_hint(1.5e-4)
+    assert '--atol 1e-05 ' in _atol_hint(3e-6)
+    assert 'not finite' in _atol_hint(float('nan'))
 
 
 def test_pipeline_input_size():

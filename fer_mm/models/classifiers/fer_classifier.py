@@ -6,6 +6,8 @@ from mmpretrain.models import ImageClassifier
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
+from ...utils.config_hints import with_hint
+
 
 @MODELS.register_module()
 class FERClassifier(ImageClassifier):
@@ -28,7 +30,16 @@ class FERClassifier(ImageClassifier):
         if data_preprocessor is None or isinstance(data_preprocessor, dict):
             data_preprocessor = dict(data_preprocessor or {})
             data_preprocessor.setdefault('type', 'FERDataPreprocessor')
-        super().__init__(*args, data_preprocessor=data_preprocessor, **kwargs)
+        try:
+            super().__init__(
+                *args, data_preprocessor=data_preprocessor, **kwargs
+            )
+        except TypeError as err:
+            parts = dict(zip(('backbone', 'neck', 'head'), args), **kwargs)
+            hinted = with_hint(err, parts)
+            if hinted is err:
+                raise
+            raise hinted from err
 
     def loss(
         self, inputs: torch.Tensor, data_samples: List[DataSample]

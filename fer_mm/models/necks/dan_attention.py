@@ -198,7 +198,25 @@ class DANAttentionNeck(BaseModule):
         if x.dim() != 4 or x.size(1) != self.in_channels:
             raise ValueError(
                 f'DANAttentionNeck: expected a (B, {self.in_channels}, H, W) '
-                f'feature map, got shape {tuple(x.shape)}'
+                f'feature map, got shape {tuple(x.shape)}. '
+                + _feature_map_hint(x, self.in_channels)
             )
         heads = torch.stack([head(x) for head in self.heads], dim=1)
         return heads, x.mean(dim=(2, 3))
+
+
+def _feature_map_hint(x: torch.Tensor, in_channels: int) -> str:
+    """How to make a backbone hand the neck the map it needs."""
+    if x.dim() == 2:
+        return (
+            'The backbone returned pooled vectors: give it its spatial map, '
+            "e.g. backbone.gap_before_final_norm=False for mmpretrain's "
+            "ConvNeXt, backbone.out_type='featmap' for a ViT-style backbone, "
+            'and no pooling neck before this one.'
+        )
+    if x.dim() == 4:
+        return (
+            f"Set neck.in_channels={x.size(1)} (and the head's in_channels) "
+            'to the channels of the backbone output.'
+        )
+    return 'Use a backbone that returns (B, C, H, W) feature maps.'

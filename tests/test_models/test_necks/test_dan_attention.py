@@ -74,3 +74,23 @@ class TestDANAttentionNeck(TestCase):
         neck = DANAttentionNeck(in_channels=64, num_heads=1)
         with self.assertRaisesRegex(ValueError, r'\(B, 64, H, W\)'):
             neck(torch.rand(2, 32, 4, 4))
+        with self.assertRaisesRegex(ValueError, 'neck.in_channels=32'):
+            neck(torch.rand(2, 32, 4, 4))
+
+    def test_pooled_convnext_names_the_fix(self):
+        # mmpretrain's ConvNeXt-T pools before its last norm by default.
+        convnext = dict(type='ConvNeXt', arch='tiny', drop_path_rate=0.0)
+        neck = DANAttentionNeck(in_channels=768, num_heads=2)
+        x = torch.rand(2, 3, 64, 64)
+        with torch.no_grad():
+            pooled = MODELS.build(convnext)(x)
+            self.assertEqual(tuple(pooled[-1].shape), (2, 768))
+            with self.assertRaisesRegex(
+                ValueError, 'gap_before_final_norm=False'
+            ):
+                neck(pooled)
+            # The fix the message names works.
+            fixed = MODELS.build(dict(convnext, gap_before_final_norm=False))
+            heads, out = neck(fixed(x))
+        self.assertEqual(tuple(heads.shape), (2, 2, 768))
+        self.assertEqual(tuple(out.shape), (2, 768))
