@@ -17,7 +17,9 @@ default_hooks = dict(
     checkpoint=dict(max_keep_ckpts=2, save_best='auto'),
 )
 # Random-generator states travel with checkpoints, so a resumed run draws the
-# same random numbers as an uninterrupted one.
-custom_hooks = [dict(type='RNGStateHook')]
+# same random numbers as an uninterrupted one. The datasets' fingerprints
+# (counts, image size, digest, official or not) go to
+# <work_dir>/dataset_fingerprint.json next to the dumped config.
+custom_hooks = [dict(type='RNGStateHook'), dict(type='DatasetFingerprintHook')]
 
 randomness = dict(seed=0)

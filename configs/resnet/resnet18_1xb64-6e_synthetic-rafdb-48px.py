@@ -51,4 +51,8 @@ default_hooks = dict(
         save_best=None,
     ),
 )
-custom_hooks = [dict(type='RNGStateHook'), dict(type='ProgressBarHook')]
+custom_hooks = [
+    dict(type='RNGStateHook'),
+    dict(type='DatasetFingerprintHook'),
+    dict(type='ProgressBarHook'),
+]

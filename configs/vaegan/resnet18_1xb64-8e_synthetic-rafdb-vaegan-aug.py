@@ -34,5 +34,6 @@ train_dataloader = dict(
 )
 custom_hooks = [
     dict(type='RNGStateHook'),
+    dict(type='DatasetFingerprintHook'),
     dict(type='OriginalDataOnlyHook', last_epochs=2),
 ]

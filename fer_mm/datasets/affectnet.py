@@ -10,6 +10,7 @@ from mmpretrain.registry import DATASETS
 
 from .base_fer import FERDataset
 from .categories import AFFECTNET_CATEGORIES, canonical_name
+from .fingerprint import official
 
 #: The columns of AffectNet's ``training.csv`` / ``validation.csv``.
 AFFECTNET_COLUMNS = (
@@ -25,6 +26,13 @@ AFFECTNET_COLUMNS = (
 )
 #: ``expression`` values that are no expression class.
 AFFECTNET_NON_EXPRESSIONS = {8: 'None', 9: 'Uncertain', 10: 'Non-Face'}
+#: Per-class counts of the manually annotated training set (AffectNet order),
+#: as commonly cited from the AffectNet paper (Mollahosseini et al., 2017);
+#: the validation set has 500 images per class.
+AFFECTNET_OFFICIAL_COUNTS = {
+    'train': (74874, 134415, 25459, 14090, 6378, 3803, 24882, 3750),
+    'val': (500,) * 8,
+}
 _CSV_FILES = {
     'train': 'Manually_Annotated_file_lists/training.csv',
     'val': 'Manually_Annotated_file_lists/validation.csv',
@@ -186,6 +194,18 @@ class AffectNet(FERDataset):
             picked.add(key)
         # AffectNet order, whatever order the names came in.
         return tuple(c for c in AFFECTNET_CATEGORIES if c in picked)
+
+    def official_spec(self):
+        """The published counts of the selected classes of the split."""
+        ref = dict(
+            zip(AFFECTNET_CATEGORIES, AFFECTNET_OFFICIAL_COUNTS[self.split])
+        )
+        return official(
+            f'AffectNet {self.split} split, {len(self.selected)} classes',
+            self.selected,
+            [ref[c] for c in self.selected],
+            source='AffectNet paper, manually annotated set',
+        )
 
     # ------------------------------------------------------------ helpers
     def _label_of_id(self, expression: int) -> int:

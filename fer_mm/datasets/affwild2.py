@@ -249,6 +249,31 @@ class AffWild2(FERDataset):
                 f'{ann_root} has no usable frame'
             )
         self._fully_initialized = True
+        self.report_fingerprint()
+
+    #: Why Aff-Wild2 has no reference counts (logged with the fingerprint).
+    NO_OFFICIAL = (
+        'no reference counts: the EXPR split differs between ABAW editions; '
+        'compare two runs by the digest'
+    )
+
+    def fingerprint_items(self) -> List[str]:
+        """One line per video (name, frames, labels) for the digest."""
+        import hashlib
+
+        order = np.lexsort((self._frame, self._video))
+        video, frame = self._video[order], self._frame[order]
+        label = self._label[order]
+        starts = np.flatnonzero(np.diff(video, prepend=-1))
+        ends = np.append(starts[1:], len(video))
+        lines = []
+        for s, e in zip(starts, ends):
+            sha = hashlib.sha1(frame[s:e].astype('<i4').tobytes())
+            sha.update(label[s:e].astype('<i1').tobytes())
+            lines.append(
+                f'{self.video_names[int(video[s])]}\t{sha.hexdigest()}'
+            )
+        return sorted(lines)
 
     def _apply_label_map(self, logger) -> None:
         if self.label_map is None:

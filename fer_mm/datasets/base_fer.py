@@ -1,4 +1,5 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+import logging
 import os.path as osp
 from typing import Any, List, Optional, Sequence
 
@@ -7,6 +8,7 @@ from mmengine.logging import MMLogger
 from mmpretrain.datasets import BaseDataset
 
 from .categories import label_mapping
+from .fingerprint import dataset_fingerprint, describe
 
 
 class ImageLoadError(RuntimeError):
@@ -41,6 +43,10 @@ class FERDataset(BaseDataset):
             onto. Defaults to None (native classes).
         drop_unmapped (bool): Drop samples whose class is not in
             ``target_classes`` instead of raising. Defaults to False.
+        check_official (bool): On build, compare the tree with the published
+            split (:mod:`fer_mm.datasets.fingerprint`), log one line saying
+            whether it matches, and keep the result as :attr:`fingerprint`.
+            Defaults to True.
         **kwargs: Arguments of :class:`mmpretrain.datasets.BaseDataset`.
     """
 
@@ -49,8 +55,11 @@ class FERDataset(BaseDataset):
         *args,
         target_classes: Optional[Sequence[str]] = None,
         drop_unmapped: bool = False,
+        check_official: bool = True,
         **kwargs,
     ):
+        self.check_official = check_official
+        self.fingerprint: Optional[dict] = None
         self.native_classes = tuple(
             (kwargs.get('metainfo') or {}).get('classes')
             or self.METAINFO['classes']
@@ -69,6 +78,49 @@ class FERDataset(BaseDataset):
         else:
             self.label_map = None
         super().__init__(*args, **kwargs)
+
+    # ------------------------------------------------------ fingerprint
+    def official_spec(self) -> Optional[dict]:
+        """The published counts of this split (:func:`~fer_mm.datasets.
+        fingerprint.official`), or None where none are published; then
+        :attr:`NO_OFFICIAL` says why."""
+        return None
+
+    #: Logged when :meth:`official_spec` has nothing to compare with.
+    NO_OFFICIAL = 'no published counts to compare with'
+
+    def fingerprint_name(self) -> str:
+        """How the log line names this dataset."""
+        split = getattr(self, 'split', None)
+        return type(self).__name__ + (f' {split}' if split else '')
+
+    def full_init(self) -> None:
+        """Load the annotations, then report the fingerprint."""
+        if self._fully_initialized:
+            return
+        super().full_init()
+        self.report_fingerprint()
+
+    def report_fingerprint(self) -> Optional[dict]:
+        """Measure the built tree, compare it with the published split and
+        log one line (a warning where they differ)."""
+        if not self.check_official:
+            return None
+        spec, reason = None, self.NO_OFFICIAL
+        if self.label_map is not None:
+            reason = 'not compared: target_classes remaps the labels'
+        elif self._indices is not None:
+            reason = 'not compared: indices select a subset'
+        else:
+            spec = self.official_spec()
+        fp = dataset_fingerprint(self, spec)
+        if spec is None:
+            fp['no_official'] = reason
+        line, warn = describe(fp, self.fingerprint_name())
+        logger = MMLogger.get_current_instance()
+        logger.log(logging.WARNING if warn else logging.INFO, line)
+        self.fingerprint = fp
+        return fp
 
     def prepare_data(self, idx) -> Any:
         """Run the pipeline; a failure names the sample's image file.

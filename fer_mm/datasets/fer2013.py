@@ -26,12 +26,22 @@ from .fer2013_csv import (
     _PixelDecoder,
 )
 from .fer2013_folders import USAGE_PREFIXES, read_class_folders
+from .fingerprint import official
 
 #: ``split`` names and the ``Usage`` value each selects.
 FER2013_SPLITS = {
     'train': 'Training',
     'val': 'PublicTest',
     'test': 'PrivateTest',
+}
+#: Per-class counts of each Usage of the released fer2013.csv (FER2013 order:
+#: Angry, Disgust, Fear, Happy, Sad, Surprise, Neutral). The totals are the
+#: published split sizes (28,709 / 3,589 / 3,589); the folder release's
+#: test/ holds PublicTest + PrivateTest (7,178).
+FER2013_OFFICIAL_COUNTS = {
+    'Training': (3995, 436, 4097, 7215, 4830, 3171, 4965),
+    'PublicTest': (467, 56, 496, 895, 653, 415, 607),
+    'PrivateTest': (491, 55, 528, 879, 594, 416, 626),
 }
 #: The ``Usage`` values of fer2013.csv / fer2013new.csv.
 FER2013_USAGES = ('Training', 'PublicTest', 'PrivateTest')
@@ -284,6 +294,26 @@ class FER2013(_InMemoryFERDataset):
             for i, (lineno, label) in enumerate(zip(linenos, labels))
         ]
 
+    def official_spec(self):
+        """The published size and class counts of the split."""
+        if self.layout == 'csv' or self.split == 'train' or self.usage:
+            usage = self.usage or 'Training'
+            counts = FER2013_OFFICIAL_COUNTS[usage]
+            name = f'FER2013 {usage} split'
+        else:  # the folder release's test/: both test splits
+            counts = np.add(
+                FER2013_OFFICIAL_COUNTS['PublicTest'],
+                FER2013_OFFICIAL_COUNTS['PrivateTest'],
+            )
+            name = 'FER2013 test folder (PublicTest + PrivateTest)'
+        return official(
+            name,
+            FER2013_CATEGORIES,
+            counts,
+            image_size=(FER2013_SIZE, FER2013_SIZE),
+            source='counts of the released fer2013.csv',
+        )
+
     def _load_folders(self) -> List[dict]:
         root = self.data_prefix['img_path']
         if not osp.isdir(root):
@@ -390,6 +420,10 @@ class FERPlus(_InMemoryFERDataset):
 
     METAINFO = {'classes': FERPLUS_CATEGORIES}
     LABEL_MODES = ('soft', 'majority')
+    NO_OFFICIAL = (
+        'no reference counts: FERPlus publishes none after dropping the rows '
+        'without votes; compare two runs by the digest'
+    )
 
     def __init__(
         self,

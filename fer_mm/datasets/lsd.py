@@ -90,6 +90,11 @@ class ABAW4LSD(FERDataset):
     """
 
     METAINFO = {'classes': LSD_CATEGORIES}
+    NO_OFFICIAL = (
+        'no reference counts: the per-class counts that circulate for '
+        "ABAW4-LSD are AffectNet's training counts of these six classes; "
+        'compare two runs by the digest'
+    )
 
     def __init__(
         self,

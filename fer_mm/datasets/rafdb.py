@@ -6,7 +6,13 @@ from typing import List
 from mmpretrain.registry import DATASETS
 
 from .base_fer import FERDataset
-from .categories import RAFDB_CATEGORIES, RAFDB_COMPOUND_CATEGORIES
+from .categories import (
+    RAFDB_CATEGORIES,
+    RAFDB_COMPOUND_CATEGORIES,
+    RAFDB_TEST_COUNTS,
+    RAFDB_TRAIN_COUNTS,
+)
+from .fingerprint import official
 
 
 @DATASETS.register_module()
@@ -92,6 +98,25 @@ class RAFDB(FERDataset):
             data_root=data_root,
             data_prefix=osp.join(subset, 'Image', image_dir),
             **kwargs,
+        )
+
+    #: Published per-class counts of the basic subset (RAF-DB order).
+    OFFICIAL_COUNTS = {'train': RAFDB_TRAIN_COUNTS, 'test': RAFDB_TEST_COUNTS}
+    NO_OFFICIAL = 'no per-class counts recorded for the compound subset'
+
+    def official_spec(self):
+        """RAF-DB basic: 12,271 train / 3,068 test, aligned 100x100."""
+        if self.subset != 'basic' or tuple(self.metainfo['classes']) != tuple(
+            RAFDB_CATEGORIES
+        ):
+            return None
+        kind = 'aligned' if self.aligned else 'original'
+        return official(
+            f'RAF-DB basic {self.split} split ({kind} images)',
+            RAFDB_CATEGORIES,
+            self.OFFICIAL_COUNTS[self.split],
+            image_size=(100, 100) if self.aligned else None,
+            source='RAF-DB basic list_patition_label.txt as distributed',
         )
 
     def _image_name(self, name: str) -> str:

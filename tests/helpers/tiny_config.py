@@ -51,7 +51,8 @@ val_cfg = dict()
 test_cfg = dict()
 default_hooks = dict(logger=dict(interval=5),
                      checkpoint=dict(save_best=None, max_keep_ckpts=-1))
-custom_hooks = [dict(type='RNGStateHook'), dict(type='RecordSamplesHook')]{extra_hooks}
+custom_hooks = [dict(type='RNGStateHook'), dict(type='DatasetFingerprintHook'),
+                dict(type='RecordSamplesHook')]{extra_hooks}
 randomness = dict(seed=123)
 """
 

@@ -62,6 +62,16 @@ def test_resume_equals_uninterrupted(synthetic_rafdb, repo_root, tmp_path):
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
+    # Both runs wrote the same data fingerprint next to their config.
+    fps = []
+    for work in (full, part):
+        assert glob.glob(osp.join(work, '*.py')), 'config dumped'
+        with open(osp.join(work, 'dataset_fingerprint.json')) as f:
+            fps.append(json.load(f))
+    assert sorted(fps[0]) == ['train', 'val']
+    assert fps[0]['train'][0]['digest'] == fps[1]['train'][0]['digest']
+    assert fps[0]['train'][0]['dataset'] == 'RAFDB'
+
     # And training really moved the weights between epochs.
     first = weights(osp.join(full, 'epoch_1.pth'))
     assert not torch.equal(first['head.fc.weight'], a['head.fc.weight'])

@@ -1,6 +1,12 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
+from .dataset_fingerprint_hook import DatasetFingerprintHook
 from .original_data_only_hook import OriginalDataOnlyHook
 from .progress_bar_hook import ProgressBarHook
 from .rng_state_hook import RNGStateHook
 
-__all__ = ['OriginalDataOnlyHook', 'ProgressBarHook', 'RNGStateHook']
+__all__ = [
+    'DatasetFingerprintHook',
+    'OriginalDataOnlyHook',
+    'ProgressBarHook',
+    'RNGStateHook',
+]
