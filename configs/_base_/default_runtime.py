@@ -23,3 +23,14 @@ default_hooks = dict(
 custom_hooks = [dict(type='RNGStateHook'), dict(type='DatasetFingerprintHook')]
 
 randomness = dict(seed=0)
+
+# mmpretrain's visualizer, written out: inherited, it carries mmengine's
+# `_scope_` key, which breaks tools that pass the dict to the class
+# (UniversalVisualizer(**cfg.visualizer) in mmpretrain's browse_dataset.py).
+# TensorBoard / W&B / MLflow (the `loggers` extra): in a config,
+#   visualizer = dict(vis_backends=[dict(type='LocalVisBackend'),
+#                                   dict(type='TensorboardVisBackend')])
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    _delete_=True, type='UniversalVisualizer', vis_backends=vis_backends
+)
