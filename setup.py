@@ -6,7 +6,8 @@ Requirements come from ``requirements/*.txt`` (the same files
 ``requirements/constraints.txt``):
 
 - ``install_requires``: ``runtime.txt``;
-- extras: ``inference``, ``generative``, ``tests``, ``optional``, ``mim``
+- extras: ``inference``, ``generative``, ``tests``, ``optional``, ``cam``
+  (Grad-CAM), ``loggers`` (TensorBoard), ``docs`` (Sphinx), ``mim``
   (``mminstall.txt``: mmcv with ops, mmengine, mmpretrain) and ``all``.
 
 As OpenMMLab codebases do, the configs, tools and model index travel inside
@@ -29,11 +30,21 @@ EXTRAS = {
     'generative': ('generative.txt',),
     'tests': ('tests.txt',),
     'optional': ('optional.txt',),
+    'cam': ('cam.txt',),
+    'loggers': ('loggers.txt',),
+    'docs': ('docs.txt',),
     'mim': ('mminstall.txt',),
 }
 EXTRAS['all'] = tuple(
     name
-    for key in ('optional', 'inference', 'generative', 'tests')
+    for key in (
+        'optional',
+        'inference',
+        'generative',
+        'cam',
+        'loggers',
+        'tests',
+    )
     for name in EXTRAS[key]
 )
 

@@ -52,13 +52,25 @@ def test_extras_read_their_files(setup_py):
         'generative',
         'tests',
         'optional',
+        'cam',
+        'loggers',
+        'docs',
         'mim',
         'all',
     }
     assert parse(*extras['mim']) == lines_of('mminstall.txt')
     assert parse(*extras['generative']) == lines_of('generative.txt')
+    assert parse(*extras['cam']) == lines_of('cam.txt')
+    assert parse(*extras['loggers']) == ['tensorboard']
+    assert parse(*extras['docs']) == lines_of('docs.txt')
     expected_all = []
-    for name in ('optional.txt', 'inference.txt', 'generative.txt'):
+    for name in (
+        'optional.txt',
+        'inference.txt',
+        'generative.txt',
+        'cam.txt',
+        'loggers.txt',
+    ):
         expected_all += lines_of(name)
     expected_all += lines_of('tests.txt')
     # `requests` is in inference.txt and generative.txt: listed once.

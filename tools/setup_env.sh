@@ -9,8 +9,9 @@
 #                                  # detection (facenet-pytorch MTCNN), ONNX
 #                                  # Runtime, fer_mm. No compiler needed.
 #   bash tools/setup_env.sh [full] # core + mmcv 2.1.0 with compiled ops (built once,
-#                                  # cached) + mmagic and its import-time needs:
-#                                  # everything, the generative models included.
+#                                  # cached) + mmagic and its import-time needs,
+#                                  # Grad-CAM, TensorBoard, Sphinx: everything,
+#                                  # the generative models and the docs included.
 #
 # Idempotent: seconds when nothing changed. A full environment also satisfies
 # `core`; asking for `full` in a core environment upgrades it in place.
@@ -56,7 +57,7 @@ stamp_of() {
   local files=("$REQ/constraints.txt" "$REQ/runtime.txt" "$REQ/optional.txt"
     "$REQ/build.txt" "$REQ/tests.txt" "$REQ/inference.txt"
     "$REPO/tools/setup_env.sh" "$REPO/setup.py")
-  [[ $1 == full ]] && files+=("$REQ/generative.txt")
+  [[ $1 == full ]] && files+=("$REQ/generative.txt" "$REQ/cam.txt" "$REQ/loggers.txt" "$REQ/docs.txt")
   cat "${files[@]}" | sha256sum | cut -d' ' -f1
 }
 stamp_file() { echo "$VENV/.fer_mm_stamp_$1"; }
@@ -135,8 +136,9 @@ if [[ $LEVEL == core ]]; then
 fi
 
 # ------------------------------------------------------------------ full level
-log "installing the generative stack (requirements/generative.txt)"
-"${PIPC[@]}" -r "$REQ/generative.txt"
+log "installing the generative stack, Grad-CAM, TensorBoard and Sphinx (requirements/generative.txt, cam.txt, loggers.txt, docs.txt)"
+"${PIPC[@]}" -r "$REQ/generative.txt" -r "$REQ/cam.txt" -r "$REQ/loggers.txt" \
+  -r "$REQ/docs.txt"
 
 torch_ver="$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')"
 py_tag="$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
