@@ -9,7 +9,9 @@ MODEL is a config, a model-index name or an ``.onnx`` file. Writes
 ``DIR/predictions.csv`` (one row per face; one empty row for an image
 without a face) and ``DIR/vis/<image>.jpg`` with the faces drawn, all after
 the last image (a failed run writes nothing). Non-image files of a folder
-are skipped and counted.
+are skipped and counted. With ``--save-crops`` the aligned face crops the
+model classified go to ``DIR/crops/<image>_aligned.jpg`` (RAF-DB's aligned
+layout; further faces ``<image>_<k>_aligned.jpg``).
 """
 
 import argparse
@@ -20,6 +22,7 @@ import cv2
 from mmengine.utils import ProgressBar
 
 from fer_mm.apis.cli import add_model_args, build_inferencer
+from fer_mm.apis.crops import crop_name, pop_and_write_crops
 from fer_mm.apis.writers import (
     StagedOutput,
     face_header,
@@ -49,6 +52,11 @@ def main():
         for name, img, faces in inferencer.iter_images(args.inputs):
             if bar is None:
                 bar = ProgressBar(inferencer.stats['total'])
+            if args.save_crops:
+                pop_and_write_crops(
+                    faces,
+                    lambda k: stage.path('crops/' + crop_name(name, None, k)),
+                )
             records.append(dict(image=name, num_faces=len(faces), faces=faces))
             rows += [
                 [name, i, *face_row(f, inferencer.classes)]

@@ -10,8 +10,11 @@ Writes ``DIR/<video>.json`` (per kept frame: its faces, and a summary),
 without a face), ``DIR/<video>.mp4`` with the faces drawn and, with
 ``--abaw``, ``DIR/abaw/<video>.txt`` in the ABAW expression-track format
 (single-face video: the largest face of each frame; frames without a
-prediction take the previous one). Everything is written after the last
-frame; a video that cannot be opened or ends early writes nothing.
+prediction take the previous one). With ``--save-crops`` the aligned face
+crops the model classified go to ``DIR/crops/<video>/00001.jpg`` (1-based
+frame number, Aff-Wild2's cropped_aligned layout; further faces of a frame
+``00001_<k>.jpg``). Everything is written after the last frame; a video that
+cannot be opened or ends early writes nothing.
 """
 
 import argparse
@@ -21,6 +24,7 @@ import time
 from mmengine.utils import ProgressBar
 
 from fer_mm.apis.cli import add_model_args, build_inferencer
+from fer_mm.apis.crops import crop_name, pop_and_write_crops
 from fer_mm.apis.fer_inferencer import open_video_writer
 from fer_mm.apis.inputs import VideoSource
 from fer_mm.apis.writers import (
@@ -112,6 +116,13 @@ def main():
                 smooth=args.smooth,
                 frame_batch=frame_batch,
             ):
+                if args.save_crops:
+                    pop_and_write_crops(
+                        faces,
+                        lambda k: stage.path(
+                            'crops/' + crop_name(src.name, index, k)
+                        ),
+                    )
                 frames.append(
                     dict(frame=index, time=index / src.fps, faces=faces)
                 )

@@ -58,6 +58,12 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
         default='float32',
         help='float32 (default), auto (bf16 only on CPUs with native bf16) or bfloat16 (forced)',
     )
+    parser.add_argument(
+        '--save-crops',
+        action='store_true',
+        help='also write the aligned face crops the model classified to '
+        'DIR/crops/ (photos <stem>_aligned.jpg, videos <video>/00001.jpg)',
+    )
     parser.add_argument('--device', default='cpu')
     parser.add_argument(
         '--threads',
@@ -90,4 +96,5 @@ def build_inferencer(args) -> FERInferencer:
         precision=args.precision,
         batch_size=args.batch_size,
         num_threads=args.threads,
+        return_crops=getattr(args, 'save_crops', False),
     )

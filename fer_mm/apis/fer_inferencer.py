@@ -88,6 +88,9 @@ class FERInferencer:
             Defaults to 'float32'.
         batch_size (int): Faces per forward pass. Defaults to 32.
         num_threads (int, optional): onnxruntime threads. Defaults to None.
+        return_crops (bool): Give each face its aligned BGR crop, the image
+            the classifier saw, as ``crop`` (``--save-crops`` of the demos;
+            :func:`fer_mm.apis.crops.pop_and_write_crops`). Defaults to False.
 
     Example:
         >>> inferencer = FERInferencer('configs/resnet/resnet18_1xb64-30e_synthetic-rafdb.py', 'epoch_30.pth')
@@ -109,7 +112,9 @@ class FERInferencer:
         precision: str = 'float32',
         batch_size: int = 32,
         num_threads: Optional[int] = None,
+        return_crops: bool = False,
     ):
+        self.return_crops = return_crops
         if isinstance(model, str) and model.lower().endswith('.onnx'):
             if pretrained:
                 raise ValueError(
@@ -212,8 +217,11 @@ class FERInferencer:
         scores = self.classify_crops(crops)
         results: List[List[dict]] = [[] for _ in imgs]
         counters = [0] * len(imgs)
-        for k, s in zip(owners, scores):
-            results[k].append(self._face(s, dets[k], counters[k]))
+        for k, s, crop in zip(owners, scores, crops):
+            face = self._face(s, dets[k], counters[k])
+            if self.return_crops:
+                face['crop'] = crop
+            results[k].append(face)
             counters[k] += 1
         return results
 
@@ -379,6 +387,8 @@ class FERInferencer:
                 face.update(frame=index, time=index / fps, track_id=tid)
                 if tracker.momentum:
                     face['raw_scores'] = raw[i]
+                if self.return_crops:
+                    face['crop'] = frame_crops[i]
                 faces.append(face)
             self.stats['frames'] += 1
             self.stats['faces'] += n

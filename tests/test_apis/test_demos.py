@@ -48,10 +48,18 @@ def test_image_demo_folder(
             resnet_checkpoint,
             '--out-dir',
             str(out),
+            '--save-crops',
         ],
         repo_root,
     )
     assert 'no face found in 1 image(s)' in proc.stdout
+    # --save-crops: the classified crop, in RAF-DB's aligned naming.
+    assert os.listdir(out / 'crops') == ['astronaut_aligned.jpg']
+    assert cv2.imread(str(out / 'crops' / 'astronaut_aligned.jpg')).shape == (
+        100,
+        100,
+        3,
+    )
     # Nothing fer_mm could avoid: the stack's known warnings are filtered in
     # its entry points (fer_mm.utils.quiet).
     assert 'Warning' not in proc.stderr, proc.stderr[-3000:]
@@ -62,6 +70,7 @@ def test_image_demo_folder(
         str(folder / 'coffee.jpg')
     ]
     face = result['images'][0]['faces'][0]
+    assert 'crop' not in face
     assert sum(face['pred_scores']) == pytest.approx(1.0, abs=1e-4)
     rows = list(csv.DictReader(open(out / 'predictions.csv')))
     assert len(rows) == 2
@@ -80,11 +89,17 @@ def test_video_demo_abaw(repo_root, resnet_checkpoint, astronaut, tmp_path):
     args = [
         'demo/video_demo.py', clip, RESNET, '--checkpoint', resnet_checkpoint, '--out-dir', str(out),
         '--every', '2', '--detect-every', '3', '--smooth', '0.5', '--abaw', '--threads', '1',
+        '--save-crops',
     ]  # fmt: skip
     proc = run(args, repo_root)
     assert 'frames/s' in proc.stdout
+    # --save-crops: Aff-Wild2's cropped_aligned naming, 1-based frames.
+    assert sorted(os.listdir(out / 'crops' / 'vid')) == [
+        f'{i + 1:05d}.jpg' for i in range(0, n, 2)
+    ]
     assert sorted(os.listdir(out)) == [
         'abaw',
+        'crops',
         'vid.csv',
         'vid.json',
         'vid.mp4',

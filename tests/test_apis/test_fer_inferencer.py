@@ -244,3 +244,34 @@ def test_onnx_backend_matches_pytorch(
     assert faces[0]['pred_class'] == ref[0]['pred_class']
     with pytest.raises(ValueError, match='carries its weights'):
         FERInferencer(onnx_file, resnet_checkpoint)
+
+
+def test_return_crops_gives_the_crop_classified(
+    inferencer, astronaut, coffee, tmp_path
+):
+    """``return_crops`` hands back the aligned crop the model saw (the warp
+    of the image by the face's 5 points), and the crop writer pops it and
+    names it in RAF-DB's aligned style."""
+    from fer_mm.apis.crops import crop_name, pop_and_write_crops
+
+    assert 'crop' not in inferencer(astronaut)[0]
+    inferencer.return_crops = True
+    try:
+        (face,) = inferencer(astronaut)
+        assert inferencer(coffee) == []
+    finally:
+        inferencer.return_crops = False
+    crop = face['crop']
+    want, _ = FaceAligner('rafdb').align(astronaut, face['landmarks'])
+    np.testing.assert_array_equal(crop, want)
+    np.testing.assert_allclose(
+        inferencer.classify_crops([crop])[0], face['pred_scores'], atol=1e-6
+    )
+    written = pop_and_write_crops(
+        [face], lambda k: str(tmp_path / crop_name('dir/astro.png', None, k))
+    )
+    assert written == [str(tmp_path / 'astro_aligned.jpg')]
+    assert 'crop' not in face
+    assert cv2.imread(written[0]).shape == (100, 100, 3)
+    assert crop_name('clip', 0, 0) == 'clip/00001.jpg'
+    assert crop_name('clip', 9, 1) == 'clip/00010_1.jpg'
