@@ -459,6 +459,32 @@ class FERInferencer:
             stage.commit()
         return results
 
+    def aligned_faces(self, image) -> List[Tuple[dict, np.ndarray]]:
+        """The faces of one image (path or BGR array), each with its aligned
+        BGR crop: the pixels the classifier scores."""
+        if isinstance(image, str):
+            img = read_image(image)
+        else:
+            img = as_bgr(image, 'image')
+        dets = self._detect([img])[0]
+        crops = self._crops(img, dets)
+        scores = self.classify_crops(crops)
+        return [
+            (self._face(s, dets, i), crop)
+            for i, (s, crop) in enumerate(zip(scores, crops))
+        ]
+
+    def cams(
+        self, image, method: str = 'gradcam', target_class=None, **kwargs
+    ):
+        """Class activation maps on the aligned crop of each face of one
+        image; see :class:`fer_mm.visualization.FaceCAM` (``**kwargs``) and
+        its ``__call__`` for the result. Needs ``pip install "fer_mm[cam]"``.
+        """
+        from ..visualization import FaceCAM
+
+        return FaceCAM(self, method, **kwargs)(image, target_class)
+
     def to_dataframe(self, results):
         """One row per face (the columns of ``predictions.csv``), as a
         pandas DataFrame; see :func:`fer_mm.apis.results.to_dataframe`."""
