@@ -16,11 +16,13 @@ from fer_mm.engine.runner_setup import (
     add_amp_args,
     add_common_args,
     build_runner,
+    check_resume,
     load_config,
     log_batch_augments,
     set_metric_out_dirs,
     setup_amp,
     setup_launcher,
+    use_atomic_checkpoint_hook,
 )
 from fer_mm.engine.speed import add_speed_args, setup_speed
 from fer_mm.utils import enable_weights_only_loading
@@ -68,6 +70,8 @@ def main():
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    check_resume(cfg)
+    use_atomic_checkpoint_hook(cfg)
     if args.auto_scale_lr:
         cfg.setdefault('auto_scale_lr', {})['enable'] = True
     if args.no_validate:

@@ -1,7 +1,7 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 # Runtime shared by every fer_mm classification config: mmpretrain's, with
 # fer_mm's imports, a shorter log interval, two checkpoints kept (the best
-# by the first metric), RNG states in checkpoints and a fixed seed.
+# by the first metric, written crash-safe), RNG states in checkpoints and a fixed seed.
 _base_ = 'mmpretrain::_base_/default_runtime.py'
 
 # Importing fer_mm.utils.weights_only_loading makes every local checkpoint the
@@ -14,7 +14,11 @@ custom_imports = dict(
 
 default_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(max_keep_ckpts=2, save_best='auto'),
+    # mmengine's CheckpointHook, written crash-safe (temporary file, fsync,
+    # rename; old checkpoints removed only after the new one is complete).
+    checkpoint=dict(
+        type='AtomicCheckpointHook', max_keep_ckpts=2, save_best='auto'
+    ),
 )
 # Random-generator states travel with checkpoints, so a resumed run draws the
 # same random numbers as an uninterrupted one. The datasets' fingerprints

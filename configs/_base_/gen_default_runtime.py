@@ -18,7 +18,9 @@ default_hooks = dict(
     # two checkpoints kept, no best-checkpoint keys (nothing is validated)
     checkpoint=dict(
         _delete_=True,
-        type='CheckpointHook',
+        # crash-safe writes (fer_mm's hook lives in mmpretrain's registry)
+        type='AtomicCheckpointHook',
+        _scope_='mmpretrain',
         interval=10000,
         by_epoch=False,
         max_keep_ckpts=2,

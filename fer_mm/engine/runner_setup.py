@@ -219,3 +219,58 @@ def build_runner(cfg: Config):
         if hinted is err:
             raise
         raise hinted from err
+_MMENGINE_CHECKPOINT_HOOKS = ('CheckpointHook', 'mmengine.CheckpointHook')
+
+
+def use_atomic_checkpoint_hook(cfg: Config) -> None:
+    """Replace mmengine's ``CheckpointHook`` by fer_mm's crash-safe subclass.
+
+    fer_mm's runtime bases already use
+    :class:`~fer_mm.engine.hooks.AtomicCheckpointHook`; a config that names
+    mmengine's hook explicitly gets the subclass too (same options), with a
+    log line.
+    """
+    hook = (cfg.get('default_hooks') or {}).get('checkpoint')
+    if not isinstance(hook, dict) or hook.get('type') not in (
+        _MMENGINE_CHECKPOINT_HOOKS
+    ):
+        return
+    hook['type'] = 'AtomicCheckpointHook'
+    hook['_scope_'] = 'mmpretrain'
+    print_log(
+        'default_hooks.checkpoint: CheckpointHook -> AtomicCheckpointHook '
+        '(the same options; checkpoints are written crash-safe)',
+        logger='current',
+    )
+
+
+def check_resume(cfg: Config) -> None:
+    """``--resume`` without a path: say what will be resumed, or why not.
+
+    mmengine reads ``work_dir/last_checkpoint``; when it is missing, the run
+    starts from scratch (one log line says so). An empty file, or one naming
+    a checkpoint that does not exist, is an error naming the file.
+    """
+    if not cfg.get('resume') or cfg.get('load_from'):
+        return
+    marker = osp.join(cfg.work_dir, 'last_checkpoint')
+    if not osp.exists(marker):
+        print_log(
+            f'--resume: no {marker}: nothing to resume, training starts from '
+            'scratch',
+            logger='current',
+        )
+        return
+    with open(marker) as f:
+        target = f.read().strip()
+    if not target:
+        raise ValueError(
+            f'--resume: {marker} is empty; expected the path of the '
+            'checkpoint to resume from (pass it as --resume PATH, or delete '
+            'the file to start from scratch)'
+        )
+    if '://' not in target and not osp.isfile(target):
+        raise FileNotFoundError(
+            f'--resume: {marker} names {target}, which does not exist; pass '
+            'an existing checkpoint as --resume PATH'
+        )

@@ -142,3 +142,38 @@ def test_enable_disable_round_trip():
             if was
             else disable_weights_only_loading
         )()
+
+
+@pytest.mark.parametrize(
+    'keep, problem',
+    [
+        (0, 'the file is empty'),
+        (0.5, 'not a complete torch checkpoint'),
+        (-10, 'not a complete torch checkpoint'),
+        (100, 'not a complete torch checkpoint'),  # 100 bytes of a zip
+    ],
+)
+def test_damaged_checkpoint_names_file_and_problem(tmp_path, keep, problem):
+    from fer_mm.utils import CorruptCheckpointError
+
+    good = tmp_path / 'good.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1000)}}, good)
+    data = good.read_bytes()
+    cut = int(len(data) * keep) if isinstance(keep, float) else keep
+    damaged = tmp_path / 'epoch_2.pth'
+    damaged.write_bytes(data[:cut] if cut >= 0 else data[:cut])
+    size = damaged.stat().st_size
+    with pytest.raises(CorruptCheckpointError) as info:
+        load_checkpoint_file(str(damaged))
+    msg = str(info.value)
+    assert str(damaged) in msg and f'({size} bytes)' in msg
+    assert problem in msg
+
+
+def test_damaged_checkpoint_through_mmengine_loader(tmp_path, weights_only):
+    from fer_mm.utils import CorruptCheckpointError
+
+    path = tmp_path / 'zero.pth'
+    path.write_bytes(b'')
+    with pytest.raises(CorruptCheckpointError, match='zero.pth.*empty'):
+        load_checkpoint(torch.nn.Linear(2, 2), str(path))
