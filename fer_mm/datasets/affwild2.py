@@ -1,6 +1,7 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 import os
 import os.path as osp
+import re
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
@@ -10,6 +11,7 @@ from mmpretrain.registry import DATASETS
 from .base_fer import FERDataset
 from .categories import AFFWILD2_CATEGORIES
 
+_ONE_INT = re.compile(r'\s*-?\d+\s*')
 _SPLITS = {
     'train': 'Train_Set',
     'val': 'Validation_Set',
@@ -36,7 +38,9 @@ class AffWild2(FERDataset):
 
     An annotation file starts with the header
     ``Neutral,Anger,Disgust,Fear,Happiness,Sadness,Surprise,Other``; line
-    ``i`` after it is the label of frame ``i`` (``%05d.jpg``, 1-based), ``-1``
+    ``i`` after it (one integer per line, read line by line; an empty or
+    two-value line is an error naming the file and line) is the label of
+    frame ``i`` (``%05d.jpg``, 1-based), ``-1``
     = not annotated. Frames where no face was found are missing on disk. The
     loader joins annotation and frames on the index and drops ``-1`` and
     missing frames (counts logged). Two-person videos are separate
@@ -65,6 +69,12 @@ class AffWild2(FERDataset):
             on disk. With False every annotated frame is trusted (faster, no
             disk listing). Defaults to True.
         videos (Sequence[str], optional): Only these videos. Defaults to all.
+        allow_length_mismatch (bool): With ``check_frames``, a video with
+            frames on disk after its last annotation line (the annotation is
+            shorter than the video) is an error naming the file; True uses
+            the annotated frames and logs the counts. Annotation lines past
+            the last frame on disk are always counted in a warning (they are
+            dropped as missing frames). Defaults to False.
         **kwargs: Arguments of :class:`FERDataset` (``target_classes``,
             ``drop_unmapped``) and of mmpretrain's ``BaseDataset``.
 
@@ -93,6 +103,7 @@ class AffWild2(FERDataset):
         frame_ext: str = '.jpg',
         check_frames: bool = True,
         videos: Optional[Sequence[str]] = None,
+        allow_length_mismatch: bool = False,
         **kwargs,
     ):
         if split not in _SPLITS:
@@ -109,6 +120,7 @@ class AffWild2(FERDataset):
         self.frame_ext = frame_ext
         self.check_frames = check_frames
         self.only_videos = list(videos) if videos is not None else None
+        self.allow_length_mismatch = allow_length_mismatch
         kwargs.setdefault('serialize_data', False)
         super().__init__(ann_file='', data_root=data_root, **kwargs)
 
@@ -116,20 +128,23 @@ class AffWild2(FERDataset):
     def _read_labels(self, path: str) -> np.ndarray:
         with open(path, encoding='utf-8') as f:
             header = f.readline().strip()
-            body = f.read().split()
+            lines = f.read().split('\n')
         if header.replace(' ', '') != self.HEADER:
             raise ValueError(
                 f'AffWild2: {path}:1: expected the header '
                 f'{self.HEADER!r}, got {header!r}'
             )
+        while lines and not lines[-1].strip():  # trailing newlines
+            lines.pop()
         try:
-            labels = np.array(body, dtype=np.int64)
+            # one integer per line: '3 4' or '' cannot convert
+            labels = np.array(lines, dtype=np.int64)
         except ValueError:
-            for lineno, tok in enumerate(body, 2):
-                if not tok.lstrip('-').isdigit():
+            for lineno, line in enumerate(lines, 2):
+                if not _ONE_INT.fullmatch(line):
                     raise ValueError(
-                        f'AffWild2: {path}:{lineno}: expected an integer '
-                        f'label in -1..7, got {tok!r}'
+                        f'AffWild2: {path}:{lineno}: expected one integer '
+                        f'label in -1..7 per line, got {line.strip()!r}'
                     ) from None
             raise
         bad = np.flatnonzero((labels < -1) | (labels >= 8))
@@ -139,6 +154,49 @@ class AffWild2(FERDataset):
                 'of range; expected -1 (not annotated) or 0..7'
             )
         return labels
+
+    def _check_length(self, ann_path, folder, lab, on_disk, mismatch):
+        """Count frames without a label and labels past the last frame."""
+        unlabelled = int((on_disk > len(lab)).sum())
+        last = int(on_disk.max()) if on_disk.size else 0
+        past_end = max(len(lab) - last, 0)
+        video = osp.basename(folder)
+        if unlabelled:
+            if not self.allow_length_mismatch:
+                first = int(on_disk[on_disk > len(lab)].min())
+                raise ValueError(
+                    f'AffWild2: {ann_path}: {len(lab)} labels, but '
+                    f'{unlabelled} frames on disk after the last annotated '
+                    f'frame (from {osp.join(folder, f"{first:05d}")}'
+                    f'{self.frame_ext}): the annotation file and the frame '
+                    'folder do not match. Pass allow_length_mismatch=True to '
+                    'use the annotated frames and count the others.'
+                )
+            mismatch['unlabelled'][video] = unlabelled
+        if past_end:
+            mismatch['past_end'][video] = past_end
+
+    def _log_mismatch(self, logger, mismatch, num_videos) -> None:
+        def part(counts, what):
+            names = sorted(counts)
+            shown = ', '.join(names[:5]) + (', ...' if len(names) > 5 else '')
+            return (
+                f'{sum(counts.values())} {what} ({len(names)} videos: '
+                f'{shown})'
+            )
+
+        videos = set(mismatch['unlabelled']) | set(mismatch['past_end'])
+        if not videos:
+            return
+        logger.warning(
+            f'AffWild2 {self.split}: length mismatches in {len(videos)} of '
+            f'{num_videos} videos: '
+            + part(mismatch['unlabelled'], 'frames on disk without a label')
+            + ', '
+            + part(mismatch['past_end'], 'labels past the last frame on disk')
+            + ' (frames without a label are not used; labels past the end '
+            'are counted as missing frames)'
+        )
 
     def _frames_on_disk(self, folder: str) -> np.ndarray:
         ext = self.frame_ext
@@ -189,6 +247,7 @@ class AffWild2(FERDataset):
         root_of: List[int] = []
         vids, frames, labels = [], [], []
         n_invalid = n_missing = 0
+        mismatch = dict(unlabelled={}, past_end={})
         for fname in files:
             video = fname[:-4]
             lab = self._read_labels(osp.join(ann_root, fname))
@@ -213,6 +272,13 @@ class AffWild2(FERDataset):
                     )
                 on_disk = self._frames_on_disk(
                     osp.join(roots[root_idx], video)
+                )
+                self._check_length(
+                    osp.join(ann_root, fname),
+                    osp.join(roots[root_idx], video),
+                    lab,
+                    on_disk,
+                    mismatch,
                 )
                 present = np.isin(index, on_disk, assume_unique=True)
                 n_missing += int((keep & ~present).sum())
@@ -241,6 +307,7 @@ class AffWild2(FERDataset):
             f'{len(self._label)} frames kept; dropped {n_invalid} frames '
             f'annotated -1 and {n_missing} annotated frames missing on disk'
         )
+        self._log_mismatch(logger, mismatch, len(names))
         self._apply_label_map(logger)
         self._apply_indices()
         if len(self._label) == 0:

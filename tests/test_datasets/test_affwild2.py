@@ -146,7 +146,7 @@ def test_subset_keeps_arrays(tree):
     'content,match',
     [
         ('Neutral,Anger\n0\n', r'v9.txt:1: expected the header'),
-        (HEADER + '\n0\nx\n', r'v9.txt:3: expected an integer label'),
+        (HEADER + '\n0\nx\n', r'v9.txt:3: expected one integer label'),
         (HEADER + '\n0\n9\n', r'v9.txt:3: label 9 out of range'),
     ],
 )
@@ -212,3 +212,64 @@ def test_reads_the_synthetic_layout(tmp_path):
     )
     with open(osp.join(root, 'fer_mm_synthetic.json')) as f:
         assert json.load(f)['settings']['num_videos'] == 5
+
+
+@pytest.mark.parametrize(
+    'body,match',
+    [
+        # two values on one line used to shift every later frame's label
+        ('0\n3 4\n1\n', r'v9.txt:3: expected one integer label in -1\.\.7'),
+        # the line numbers count blank lines
+        ('0\n\n5\nx\n', r'v9.txt:3: expected one integer label.*got \'\''),
+        ('0\n1\n\n\n2\n', r'v9.txt:4: expected one integer label'),
+    ],
+)
+def test_annotation_read_line_by_line(tree, body, match):
+    path = osp.join(tree, 'annotations', CH, 'Train_Set', 'v9.txt')
+    with open(path, 'w') as f:
+        f.write(HEADER + '\n' + body)
+    os.makedirs(osp.join(tree, 'cropped_aligned', 'v9'))
+    with pytest.raises(ValueError, match=match):
+        load(tree)
+
+
+def test_trailing_newlines_and_crlf_are_fine(tree):
+    path = osp.join(tree, 'annotations', CH, 'Validation_Set', 'v3.txt')
+    with open(path, 'w', newline='') as f:
+        f.write(HEADER + '\r\n1\r\n2\r\n\r\n\n')
+    ds = load(tree, split='val')
+    assert [ds.get_data_info(i)['gt_label'] for i in range(len(ds))] == [1, 2]
+
+
+def test_annotation_shorter_than_video_is_an_error(tree):
+    # v5 has 4 frames on disk but 2 labels: frames 3 and 4 have no label.
+    make_video(tree, 'v5', [0, 1], frames=[1, 2, 3, 4])
+    with pytest.raises(ValueError) as info:
+        load(tree)
+    msg = str(info.value)
+    assert 'v5.txt' in msg and '2 labels' in msg
+    assert '2 frames on disk after the last annotated frame' in msg
+    assert 'allow_length_mismatch=True' in msg
+
+
+def test_length_mismatches_accepted_and_counted(tree):
+    from unittest import mock
+
+    from mmengine.logging import MMLogger
+
+    make_video(tree, 'v5', [0, 1], frames=[1, 2, 3, 4])  # 2 unlabelled
+    make_video(tree, 'v6', [0, 1, 2, 3, 4], frames=[1, 2])  # 3 past the end
+    logger = MMLogger.get_current_instance()
+    with mock.patch.object(logger, 'warning') as warning:
+        ds = load(tree, allow_length_mismatch=True)
+    text = ' '.join(str(c.args[0]) for c in warning.call_args_list)
+    assert (
+        'length mismatches in 2 of 5 videos: 2 frames on disk without a '
+        'label (1 videos: v5), 3 labels past the last frame on disk '
+        '(1 videos: v6)'
+    ) in text
+    frames = [
+        (r['video'], r['frame']) for r in map(ds.get_data_info, range(len(ds)))
+    ]
+    assert ('v5', 3) not in frames and ('v5', 2) in frames
+    assert ('v6', 2) in frames and ('v6', 3) not in frames

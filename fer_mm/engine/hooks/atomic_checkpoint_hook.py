@@ -57,10 +57,14 @@ class AtomicCheckpointHook(CheckpointHook):
        complete file);
     3. only then are outdated checkpoints removed.
 
-    Temporary files left by a killed run are removed when training starts.
+    Temporary files left by a killed run are removed when training starts,
+    and so are outdated checkpoints whose removal a kill interrupted (each
+    checkpoint records which ones it makes outdated).
     Remote ``out_dir`` s (a non-local file backend) are written by that
     backend as mmengine does.
     """
+
+    OUTDATED_KEY = 'fer_mm_outdated_ckpt_ids'
 
     def before_train(self, runner) -> None:
         local = self.file_client_args is None and isinstance(
@@ -76,8 +80,19 @@ class AtomicCheckpointHook(CheckpointHook):
             )
         super().before_train(runner)
         self._atomic = local
-        if local and is_main_process():
+        if not is_main_process():
+            return
+        if local:
             self._remove_stale_temp_files(runner)
+        # Resumed from a checkpoint whose outdated predecessors were not
+        # removed yet (the run was killed in between): remove them now.
+        info = runner.message_hub.runtime_info
+        outdated = [
+            s
+            for s in info.get(self.OUTDATED_KEY, []) or []
+            if s not in self.keep_ckpt_ids
+        ]
+        self._remove_outdated(runner, outdated)
 
     def _remove_stale_temp_files(self, runner) -> None:
         for folder in {self.out_dir, runner.work_dir}:
@@ -135,6 +150,9 @@ class AtomicCheckpointHook(CheckpointHook):
             runner.message_hub.update_info(
                 'keep_ckpt_ids', list(self.keep_ckpt_ids)
             )
+        # Recorded in the checkpoint itself, so that a run killed before the
+        # removal finishes it when resumed from this checkpoint.
+        runner.message_hub.update_info(self.OUTDATED_KEY, outdated)
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(
             self.out_dir, ckpt_filename
