@@ -135,3 +135,41 @@ def test_best_checkpoint_replaced_only_after_new_one_written(tmp_path):
     hook._save_best_checkpoint(runner, {'acc': 0.95})
     assert not osp.exists(first)
     assert osp.isfile(tmp_path / 'best_acc_epoch_3.pth')
+
+
+def test_every_config_saves_with_the_atomic_hook():
+    import json
+
+    from tests.test_configs_effective import SNAPSHOT
+
+    with open(SNAPSHOT) as f:
+        snapshot = json.load(f)
+    types = {
+        path: cfg['default_hooks']['checkpoint']['type']
+        for path, cfg in snapshot.items()
+    }
+    assert len(types) > 30
+    assert {t for t in types.values()} == {'AtomicCheckpointHook'}, types
+
+
+def test_train_tool_swaps_mmengine_checkpoint_hook():
+    from mmengine.config import Config
+
+    from fer_mm.engine.runner_setup import use_atomic_checkpoint_hook
+
+    cfg = Config(
+        dict(
+            default_hooks=dict(
+                checkpoint=dict(
+                    type='CheckpointHook', interval=3, max_keep_ckpts=1
+                )
+            )
+        )
+    )
+    use_atomic_checkpoint_hook(cfg)
+    assert cfg.default_hooks.checkpoint == dict(
+        type='AtomicCheckpointHook',
+        _scope_='mmpretrain',
+        interval=3,
+        max_keep_ckpts=1,
+    )
