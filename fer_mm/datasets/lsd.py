@@ -65,7 +65,10 @@ class ABAW4LSD(FERDataset):
 
     Folder names are matched to the classes tolerantly (case, small
     misspellings), and the mapping used is logged. A folder that matches no
-    class is an error.
+    class, a class without a folder, a class folder without images and a
+    folder inside a class folder are errors naming the path; hidden entries
+    (``.ipynb_checkpoints``) and files that are not images are skipped and
+    counted in the log.
 
     Args:
         data_root (str): Root of the tree.
@@ -79,6 +82,8 @@ class ABAW4LSD(FERDataset):
         missing_landmarks (str): ``'mask'`` (an image without a line keeps no
             ``gt_landmarks`` and is trained on the expression loss only; the
             count is logged) or ``'error'``. Defaults to ``'mask'``.
+        allow_missing_classes (bool): A class without a folder is an error;
+            True accepts it with a warning. Defaults to False.
         **kwargs: Arguments of :class:`FERDataset` and mmpretrain's
             ``BaseDataset``.
 
@@ -102,9 +107,11 @@ class ABAW4LSD(FERDataset):
         split: str = 'train',
         landmark_file: Optional[str] = None,
         missing_landmarks: str = 'mask',
+        allow_missing_classes: bool = False,
         **kwargs,
     ):
         self.split = split
+        self.allow_missing_classes = allow_missing_classes
         self.folder_map: Dict[str, str] = {}
         if landmark_file is not None and not osp.isabs(landmark_file):
             landmark_file = osp.join(data_root, landmark_file)
@@ -124,9 +131,23 @@ class ABAW4LSD(FERDataset):
                 f'ABAW4LSD: folder not found: {root} (expected '
                 f'<data_root>/{_SPLITS.get(self.split, self.split)}/<CLASS>/)'
             )
-        folders = sorted(
-            d for d in os.listdir(root) if osp.isdir(osp.join(root, d))
-        )
+        logger = MMLogger.get_current_instance()
+        entries = sorted(os.listdir(root))
+        hidden = [
+            d
+            for d in entries
+            if d.startswith('.') and osp.isdir(osp.join(root, d))
+        ]
+        if hidden:
+            logger.info(
+                f'ABAW4LSD: {root}: skipped {len(hidden)} hidden folder'
+                f'{"s" if len(hidden) > 1 else ""} ({", ".join(hidden)})'
+            )
+        folders = [
+            d
+            for d in entries
+            if not d.startswith('.') and osp.isdir(osp.join(root, d))
+        ]
         mapping = {}
         for folder in folders:
             try:
@@ -144,7 +165,7 @@ class ABAW4LSD(FERDataset):
                 )
             seen[cls] = folder
         self.folder_map = mapping
-        MMLogger.get_current_instance().info(
+        logger.info(
             'ABAW4LSD: class folders '
             + ', '.join(
                 f'{f} -> {c}' + ('' if f == c.upper() else ' (renamed)')
@@ -153,16 +174,49 @@ class ABAW4LSD(FERDataset):
         )
         classes = list(self.native_classes)
         data_list = []
+        num_other = 0
         for folder, cls in mapping.items():
             label = classes.index(cls)
+            images = []
             for name in sorted(os.listdir(osp.join(root, folder))):
-                if name.lower().endswith(IMG_EXTENSIONS):
-                    data_list.append(
-                        dict(
-                            img_path=osp.join(root, folder, name),
-                            gt_label=label,
-                        )
+                path = osp.join(root, folder, name)
+                if name.startswith('.'):
+                    num_other += 1
+                elif osp.isdir(path):
+                    raise ValueError(
+                        f'ABAW4LSD: {path}: a folder inside a class folder; '
+                        f'expected the images of class {cls!r} directly in '
+                        f'{osp.join(root, folder)}'
                     )
+                elif name.lower().endswith(IMG_EXTENSIONS):
+                    images.append(dict(img_path=path, gt_label=label))
+                else:
+                    num_other += 1
+            if not images:
+                raise ValueError(
+                    f'ABAW4LSD: class folder {osp.join(root, folder)} holds '
+                    f'no images ({IMG_EXTENSIONS})'
+                )
+            data_list += images
+        if num_other:
+            logger.info(
+                f'ABAW4LSD: {root}: skipped {num_other} files that are not '
+                f'images ({IMG_EXTENSIONS}) or are hidden'
+            )
+        absent = [c for c in self.native_classes if c not in seen]
+        if absent:
+            msg = (
+                f'ABAW4LSD: {root}: no folder for class '
+                + ', '.join(repr(c) for c in absent)
+                + f' (expected one folder per class: '
+                f'{[c.upper() for c in self.native_classes]})'
+            )
+            if not self.allow_missing_classes:
+                raise ValueError(
+                    msg + '; pass allow_missing_classes=True to train '
+                    'without them'
+                )
+            logger.warning(msg + f'; {len(absent)} classes have no samples')
         if not data_list:
             raise ValueError(
                 f'ABAW4LSD: no images ({IMG_EXTENSIONS}) under '

@@ -155,3 +155,51 @@ def test_landmark_file_round_trip(tmp_path, synthetic_rafdb):
         osp.basename(ds.get_data_info(i)['img_path']) for i in range(len(ds))
     }
     assert names <= set(lms)
+
+
+ALL_LSD = ['ANGER', 'DISGUST', 'FEAR', 'HAPPINESS', 'SADNESS', 'SURPRISE']
+
+
+def test_lsd_hidden_entries_skipped_and_logged(tmp_path):
+    from unittest import mock
+
+    from mmengine.logging import MMLogger
+
+    root = str(tmp_path)
+    make_lsd(root, ALL_LSD + ['.ipynb_checkpoints'])
+    split = osp.join(root, 'training_set_synthetic_images')
+    open(osp.join(split, 'ANGER', '.DS_Store'), 'wb').close()
+    open(osp.join(split, 'FEAR', 'notes.txt'), 'wb').close()
+    logger = MMLogger.get_current_instance()
+    with mock.patch.object(logger, 'info') as info:
+        ds = ABAW4LSD(root)
+    assert len(ds) == 12
+    text = ' '.join(str(c.args[0]) for c in info.call_args_list)
+    assert 'skipped 1 hidden folder (.ipynb_checkpoints)' in text
+    assert 'skipped 2 files that are not images' in text
+
+
+def test_lsd_missing_empty_and_nested_class_folders(tmp_path):
+    root = str(tmp_path / 'a')
+    make_lsd(root, ALL_LSD[:-1])
+    with pytest.raises(ValueError, match=r"no folder for class 'Surprise'"):
+        ABAW4LSD(root)
+    # an explicit option accepts it (and the count is logged)
+    assert len(ABAW4LSD(root, allow_missing_classes=True)) == 10
+
+    root = str(tmp_path / 'b')
+    make_lsd(root, ALL_LSD)
+    empty = osp.join(root, 'training_set_synthetic_images', 'FEAR')
+    for name in os.listdir(empty):
+        os.remove(osp.join(empty, name))
+    with pytest.raises(ValueError, match=r'FEAR holds no images'):
+        ABAW4LSD(root)
+
+    root = str(tmp_path / 'c')
+    make_lsd(root, ALL_LSD)
+    nested = osp.join(root, 'training_set_synthetic_images', 'SADNESS', 'x')
+    os.makedirs(nested)
+    with pytest.raises(
+        ValueError, match=r'SADNESS/x: a folder inside a class'
+    ):
+        ABAW4LSD(root)
