@@ -18,6 +18,12 @@ import numpy as np
 from ..evaluation.metrics.abaw_submission import write_abaw_expr_predictions
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_open(path: str, newline: Optional[str] = None):
     """Open a temporary file that replaces ``path`` when the block ends
@@ -27,6 +33,9 @@ def atomic_open(path: str, newline: Optional[str] = None):
     fd, tmp = tempfile.mkstemp(
         prefix='.' + osp.basename(path) + '.', dir=folder
     )
+    # mkstemp creates the file owner-only (0600); give it the mode a plain
+    # open() would: 0666 minus the umask.
+    os.chmod(tmp, 0o666 & ~_current_umask())
     try:
         with os.fdopen(fd, 'w', encoding='utf-8', newline=newline) as f:
             yield f

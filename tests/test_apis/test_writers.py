@@ -58,3 +58,21 @@ def test_write_abaw_maps_classes_by_name(tmp_path):
     )
     assert lines[2] == f'vid/00002.jpg,{AFFWILD2_CATEGORIES.index("Neutral")}'
     assert sorted(os.listdir(tmp_path)) == ['vid.txt']
+
+
+@pytest.mark.parametrize('umask, mode', [(0o022, 0o644), (0o002, 0o664)])
+def test_result_files_respect_the_umask(tmp_path, umask, mode):
+    from fer_mm.apis.writers import write_csv, write_json
+
+    old = os.umask(umask)
+    try:
+        write_json(str(tmp_path / 'results.json'), {'a': 1})
+        write_csv(str(tmp_path / 'predictions.csv'), ['x'], [[1]])
+        open(tmp_path / 'plain.txt', 'w').close()  # what every other output
+    finally:
+        os.umask(old)
+    modes = {
+        p: os.stat(tmp_path / p).st_mode & 0o777
+        for p in ('results.json', 'predictions.csv', 'plain.txt')
+    }
+    assert modes == dict.fromkeys(modes, mode)
