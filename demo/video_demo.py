@@ -23,7 +23,12 @@ import time
 
 from mmengine.utils import ProgressBar
 
-from fer_mm.apis.cli import add_model_args, build_inferencer
+from fer_mm.apis.cli import (
+    add_model_args,
+    build_inferencer,
+    momentum,
+    positive_int,
+)
 from fer_mm.apis.crops import crop_name, pop_and_write_crops
 from fer_mm.apis.fer_inferencer import open_video_writer
 from fer_mm.apis.inputs import VideoSource
@@ -39,7 +44,7 @@ from fer_mm.apis.writers import (
 from fer_mm.datasets.categories import AFFWILD2_CATEGORIES, label_mapping
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Facial expressions in a video.'
     )
@@ -49,19 +54,19 @@ def parse_args():
     add_model_args(parser)
     parser.add_argument(
         '--every',
-        type=int,
+        type=positive_int,
         default=1,
         help='keep every N-th frame (default 1)',
     )
     parser.add_argument(
         '--detect-every',
-        type=int,
+        type=positive_int,
         default=1,
         help='run the detector every K kept frames and follow faces by optical flow in between (default 1)',
     )
     parser.add_argument(
         '--smooth',
-        type=float,
+        type=momentum,
         default=0.0,
         help='momentum of per-face score smoothing along an IoU track, in [0, 1) (default 0: off)',
     )
@@ -71,7 +76,7 @@ def parse_args():
         help='also write the ABAW EXPR submission file (single-face video)',
     )
     parser.add_argument(
-        '--max-frames', type=int, help='stop after this many frames'
+        '--max-frames', type=positive_int, help='stop after this many frames'
     )
     parser.add_argument(
         '--allow-early-end',
@@ -83,7 +88,7 @@ def parse_args():
         type=int,
         help='frames classified together (default 8 for a file, 1 for a webcam)',
     )
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def main():

@@ -98,3 +98,33 @@ def build_inferencer(args) -> FERInferencer:
         num_threads=args.threads,
         return_crops=getattr(args, 'save_crops', False),
     )
+
+
+def positive_int(text: str) -> int:
+    """argparse ``type``: an integer >= 1 (argparse names the option)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'expected an integer >= 1, got {text!r}'
+        ) from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f'expected an integer >= 1, got {value}'
+        )
+    return value
+
+
+def momentum(text: str) -> float:
+    """argparse ``type``: a float in [0, 1) (argparse names the option)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'expected a number in [0, 1), got {text!r}'
+        ) from None
+    if not 0.0 <= value < 1.0:
+        raise argparse.ArgumentTypeError(
+            f'expected a number in [0, 1) (0: no smoothing), got {value}'
+        )
+    return value

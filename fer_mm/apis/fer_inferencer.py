@@ -331,6 +331,19 @@ class FERInferencer:
         the frame's own. ``self.stats`` counts frames, detector runs, faces,
         frames without a face and faces lost by the flow.
         """
+        for name, value in (('every', every), ('detect_every', detect_every)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or value < 1
+            ):
+                raise ValueError(
+                    f'{name} must be an integer >= 1, got {value!r}'
+                )
+        if not 0.0 <= smooth < 1.0:
+            raise ValueError(
+                f'smooth must be in [0, 1) (0: off), got {smooth!r}'
+            )
         src = (
             source
             if isinstance(source, VideoSource)

@@ -100,3 +100,44 @@ def test_video_that_cannot_be_opened(inferencer, tmp_path):
         inferencer(str(fake))
     with pytest.raises(FileNotFoundError, match='missing.mp4'):
         inferencer(str(tmp_path / 'missing.mp4'))
+
+
+@pytest.mark.parametrize(
+    'kwargs, match',
+    [
+        (dict(detect_every=0), r'detect_every must be an integer >= 1, got 0'),
+        (dict(every=0), r'every must be an integer >= 1, got 0'),
+        (dict(smooth=2), r'smooth must be in \[0, 1\).*got 2'),
+        (dict(smooth=-0.1), r'smooth must be in \[0, 1\)'),
+    ],
+)
+def test_bad_video_options_name_the_argument(inferencer, clip, kwargs, match):
+    path, _ = clip
+    with pytest.raises(ValueError, match=match):
+        next(inferencer.iter_video(path, max_frames=2, **kwargs))
+
+
+@pytest.mark.parametrize(
+    'argv, match',
+    [
+        (
+            ['--smooth', '2'],
+            r'argument --smooth: expected a number in \[0, 1\)',
+        ),
+        (
+            ['--detect-every', '0'],
+            r'argument --detect-every: expected an ' r'integer >= 1, got 0',
+        ),
+        (
+            ['--every', 'x'],
+            r'argument --every: expected an integer >= 1, ' r"got 'x'",
+        ),
+    ],
+)
+def test_video_demo_options_checked(argv, match, capsys):
+    from tests.helpers.tools import load_tool
+
+    demo = load_tool('demo/video_demo.py')
+    with pytest.raises(SystemExit):
+        demo.parse_args(['v.mp4', 'cfg.py'] + argv)
+    assert __import__('re').search(match, capsys.readouterr().err)
