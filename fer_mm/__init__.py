@@ -45,5 +45,8 @@ filter_known_warnings()
 
 with _no_albumentations_update_check():
     from . import datasets, engine, evaluation, models  # noqa: F401
+    from .model_zoo import register_model_zoo
+
+    register_model_zoo()
 
 __all__ = ['__version__']

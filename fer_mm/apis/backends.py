@@ -63,6 +63,8 @@ class ONNXBackend:
         classes (list[str] | None): Class names stored at export.
         input_size (tuple[int, int]): ``(height, width)`` of a crop.
         test_pipeline (list[dict] | None): The config's test pipeline.
+        weights_source (str): The checkpoint the export was made from
+            (``'random'`` for an untrained model).
     """
 
     def __init__(self, onnx_file: str, num_threads: Optional[int] = None):
@@ -102,6 +104,9 @@ class ONNXBackend:
             meta.get('fer_mm.test_pipeline', 'null')
         )
         self.onnx_file = onnx_file
+        # Where the exported weights came from (files exported before this
+        # field existed: the ONNX file itself).
+        self.weights_source = meta.get('fer_mm.weights', onnx_file)
 
     def __call__(
         self, inputs: Union[np.ndarray, torch.Tensor]

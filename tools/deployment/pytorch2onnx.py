@@ -2,9 +2,10 @@
 """Export a trained fer_mm classifier to ONNX and check it with onnxruntime.
 
     python tools/deployment/pytorch2onnx.py CONFIG CKPT OUT.onnx
+    python tools/deployment/pytorch2onnx.py MODEL-INDEX-NAME OUT.onnx
 
-The graph takes ``(N, 3, H, W)`` float32 BGR crops in [0, 255] (batch axis
-dynamic), folds in the model's normalisation, and outputs ``logits`` and
+The graph takes ``(N, C, H, W)`` float32 crops in [0, 255] (BGR, or gray
+for a 1-channel model such as mini-Xception; batch axis dynamic), folds in the model's normalisation, and outputs ``logits`` and
 ``scores`` (class probabilities). Class names, crop size and the test
 pipeline are stored as metadata, so ``FERInferencer('OUT.onnx')`` needs no
 config. The file is only written once onnxruntime matched PyTorch.
@@ -13,7 +14,11 @@ config. The file is only written once onnxruntime matched PyTorch.
 import argparse
 import sys
 
-from fer_mm.apis.export import export_onnx, pipeline_input_size
+from fer_mm.apis.export import (
+    export_onnx,
+    input_channels,
+    pipeline_input_size,
+)
 from fer_mm.apis.model import build_classifier
 
 
@@ -21,7 +26,9 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='config file or model-index name')
     parser.add_argument(
-        'checkpoint', help='checkpoint (.pth), loaded weights-only'
+        'checkpoint',
+        nargs='?',
+        help="checkpoint (.pth), loaded weights-only (default: a model-index name's weights)",
     )
     parser.add_argument('out', help='output .onnx file')
     parser.add_argument(
@@ -48,12 +55,19 @@ def parse_args():
     parser.add_argument(
         '--no-verify', action='store_true', help='skip the onnxruntime check'
     )
+    parser.add_argument(
+        '--allow-random',
+        action='store_true',
+        help='export a model without weights without the warning (tests)',
+    )
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
-    model, cfg, classes = build_classifier(args.config, args.checkpoint)
+    model, cfg, classes = build_classifier(
+        args.config, args.checkpoint, allow_random=args.allow_random
+    )
     size = args.input_size or pipeline_input_size(
         cfg.test_dataloader.dataset.pipeline
     )
@@ -73,7 +87,8 @@ def main():
         dynamo=args.dynamo,
     )
     print(
-        f'wrote {args.out} (input N x 3 x {size[0]} x {size[1]}, dynamic N; scores by {report["score_mode"]})'
+        f'wrote {args.out} (input N x {input_channels(model)} x {size[0]} x {size[1]}, '
+        f'dynamic N; scores by {report["score_mode"]}; weights: {model.weights_source})'
     )
     if report['max_abs_diff_logits'] is not None:
         print(
