@@ -12,6 +12,25 @@ _base_ = [
     '../_base_/datasets/rafdb_bs64.py',
     '../_base_/default_runtime.py',
 ]
+# The reference's pretrained streams (ir50.pth and
+# mobilefacenet_model_best.pth.tar of Talented-Q/POSTER_V2's README),
+# converted once with tools/model_converters/poster_to_fermm.py; a missing
+# file stops training with the command that makes it
+# (docs/en/user_guides/pretrained_parts.md).
+model = dict(
+    backbone=dict(
+        ir50_init_cfg=dict(
+            _delete_=True,
+            type='Pretrained',
+            checkpoint='checkpoints/ir50_fermm.pth',
+        ),
+        landmark_init_cfg=dict(
+            _delete_=True,
+            type='Pretrained',
+            checkpoint='checkpoints/mobilefacenet_fermm.pth',
+        ),
+    )
+)
 # torchvision: Resize((224, 224)), RandomHorizontalFlip(), ToTensor,
 # Normalize(ImageNet), RandomErasing(scale=(0.02, 0.1)) with its defaults
 # p=0.5, ratio=(0.3, 3.3), value=0 on the normalised tensor. Here erasing

@@ -116,7 +116,12 @@ def load_checkpoint_file(
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'checkpoint not found: {filename}')
+        from .pretrained_parts import missing_part_message
+
+        raise FileNotFoundError(
+            missing_part_message(filename)
+            or f'checkpoint not found: {filename}'
+        )
     if osp.getsize(filename) == 0:
         raise _corrupt(filename, 'the file is empty')
     with torch.serialization.safe_globals(checkpoint_safe_globals()):
