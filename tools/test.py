@@ -37,6 +37,23 @@ def parse_args():
     return parser.parse_args()
 
 
+def check_checkpoint_fits(model, checkpoint: str) -> None:
+    """Refuse a checkpoint that does not fit the config's model.
+
+    mmengine loads ``load_from`` non-strictly: keys that do not match are
+    only logged, and the test would score a partly random model. Every key
+    must be there with its shape (names the missing / unexpected keys).
+    """
+    from mmengine.model import is_model_wrapper
+
+    from fer_mm.apis.model import check_state_dict, state_dict_of
+    from fer_mm.utils import load_checkpoint_file
+
+    model = model.module if is_model_wrapper(model) else model
+    state = state_dict_of(load_checkpoint_file(checkpoint), checkpoint)
+    check_state_dict(model, state, checkpoint)
+
+
 def main():
     # the checkpoint is unpickled weights-only.
     enable_weights_only_loading()
@@ -53,6 +70,7 @@ def main():
     from mmengine.evaluator import DumpResults
 
     runner = build_runner(cfg)
+    check_checkpoint_fits(runner.model, args.checkpoint)
     if args.out:
         if not args.out.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--out must be a .pkl file, got {args.out}')

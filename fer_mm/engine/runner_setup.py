@@ -219,6 +219,8 @@ def build_runner(cfg: Config):
         if hinted is err:
             raise
         raise hinted from err
+
+
 _MMENGINE_CHECKPOINT_HOOKS = ('CheckpointHook', 'mmengine.CheckpointHook')
 
 
