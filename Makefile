@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export FER_MM_VENV := $(abspath $(VENV))
 RUN := PATH="$(abspath $(VENV))/bin:$$PATH"
 
-.PHONY: setup setup-core demo test test-fast lint format
+.PHONY: setup setup-core demo test test-fast lint format docs
 
 setup:
 	bash tools/setup_env.sh full
@@ -33,3 +33,7 @@ test: lint
 # Development loop: skips the tests marked slow.
 test-fast: setup
 	$(RUN) $(PY) -m pytest tests -m "not slow"
+
+# The documentation (docs/en, Sphinx; warnings are errors, as in the docs test).
+docs: setup
+	$(RUN) $(PY) -m sphinx -W --keep-going -b html docs/en docs/en/_build/html
