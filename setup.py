@@ -33,6 +33,7 @@ EXTRAS = {
     'cam': ('cam.txt',),
     'loggers': ('loggers.txt',),
     'docs': ('docs.txt',),
+    'landmarks': ('landmarks.txt',),
     'mim': ('mminstall.txt',),
 }
 EXTRAS['all'] = tuple(

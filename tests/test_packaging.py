@@ -55,10 +55,12 @@ def test_extras_read_their_files(setup_py):
         'cam',
         'loggers',
         'docs',
+        'landmarks',
         'mim',
         'all',
     }
     assert parse(*extras['mim']) == lines_of('mminstall.txt')
+    assert parse(*extras['landmarks']) == lines_of('landmarks.txt')
     assert parse(*extras['generative']) == lines_of('generative.txt')
     assert parse(*extras['cam']) == lines_of('cam.txt')
     assert parse(*extras['loggers']) == ['tensorboard']

@@ -57,7 +57,7 @@ stamp_of() {
   local files=("$REQ/constraints.txt" "$REQ/runtime.txt" "$REQ/optional.txt"
     "$REQ/build.txt" "$REQ/tests.txt" "$REQ/inference.txt"
     "$REPO/tools/setup_env.sh" "$REPO/setup.py")
-  [[ $1 == full ]] && files+=("$REQ/generative.txt" "$REQ/cam.txt" "$REQ/loggers.txt" "$REQ/docs.txt")
+  [[ $1 == full ]] && files+=("$REQ/generative.txt" "$REQ/cam.txt" "$REQ/loggers.txt" "$REQ/docs.txt" "$REQ/landmarks.txt")
   cat "${files[@]}" | sha256sum | cut -d' ' -f1
 }
 stamp_file() { echo "$VENV/.fer_mm_stamp_$1"; }
@@ -143,6 +143,11 @@ fi
 log "installing the generative stack, Grad-CAM, TensorBoard and Sphinx (requirements/generative.txt, cam.txt, loggers.txt, docs.txt)"
 "${PIPC[@]}" -r "$REQ/generative.txt" -r "$REQ/cam.txt" -r "$REQ/loggers.txt" \
   -r "$REQ/docs.txt"
+# 68-point landmarks (requirements/landmarks.txt): the dlib-bin wheel and
+# face_recognition_models, an sdist of model files only (built without
+# isolation, with the venv's setuptools; nothing is fetched at run time).
+log "installing the 68-point landmark model (requirements/landmarks.txt)"
+"${PIPC[@]}" --no-build-isolation -r "$REQ/landmarks.txt"
 
 torch_ver="$("$VENV/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])')"
 py_tag="$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"

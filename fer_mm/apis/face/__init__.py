@@ -9,6 +9,7 @@ from .alignment import (
 )
 from .base_detector import FACE_DETECTORS, BaseFaceDetector, FaceDetections
 from .haar_detector import HaarDetector
+from .landmarks68 import DlibLandmarks68, find_landmark_model
 from .mtcnn_detector import MTCNNDetector
 from .tracking import IoUTracker, LandmarkFlow, box_iou
 
@@ -21,6 +22,8 @@ __all__ = [
     'BaseFaceDetector',
     'FaceDetections',
     'HaarDetector',
+    'DlibLandmarks68',
+    'find_landmark_model',
     'MTCNNDetector',
     'IoUTracker',
     'LandmarkFlow',
