@@ -107,7 +107,7 @@ class FERInferencer:
     Example:
         >>> inferencer = FERInferencer('configs/resnet/resnet18_1xb64-30e_synthetic-rafdb.py', 'epoch_30.pth')
         >>> faces = inferencer('photo.jpg')
-        >>> faces[0]['pred_class'], faces[0]['class_scores']['happiness']
+        >>> faces[0]['pred_class'], faces[0]['class_scores']['Happiness']
         >>> images = inferencer('photos/')  # [dict(image=path, faces=[...])]
         >>> table = inferencer.to_dataframe(images)  # one row per face
     """

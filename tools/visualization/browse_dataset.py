@@ -10,8 +10,8 @@ pinned matplotlib.
 The arguments are mmpretrain's (``--help``). One image per sample is written
 to ``OUT_DIR`` under the sample's file name, its label drawn on it.
 mmpretrain's script calls ``matplotlib``'s ``adjust_bbox(fig, bbox)``, which
-takes a third argument, the renderer, since matplotlib 3.10; only that call
-is adapted here, the rest is mmpretrain's code as installed.
+in the pinned matplotlib (3.11) requires a third argument, the renderer; only
+that call is adapted here, the rest is mmpretrain's code as installed.
 """
 
 import importlib.util
