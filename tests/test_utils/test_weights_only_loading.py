@@ -217,3 +217,41 @@ def test_stock_mmpretrain_train_with_fer_mm_config(
         timeout=600,
     )
     _assert_refused(out, marker, "mmpretrain's tools/train.py")
+
+
+@pytest.mark.slow
+def test_generative_tools_refuse_crafted_checkpoint(
+    repo_root, tmp_path, crafted
+):
+    path, marker = crafted
+    runs = {
+        'tools/generative/vaegan_generate.py': [
+            'tools/generative/vaegan_generate.py',
+            'configs/vaegan/vaegan_resnet18-biggan-tiny_1xb16-800iters_'
+            'synthetic-rafdb-64x64.py',
+            path,
+            str(tmp_path / 'vaegan_out'),
+            '--num',
+            '1',
+        ],
+        'tools/generative/ecyclegan_translate.py': [
+            'tools/generative/ecyclegan_translate.py',
+            'configs/ecyclegan/ecyclegan_rrdb2x3-tiny_1xb4-300iters_'
+            'synthetic-rafdb-neutral2disgust.py',
+            path,
+            str(tmp_path / 'ecyclegan_out'),
+            '--num',
+            '1',
+        ],
+    }
+    for what, cmd in runs.items():
+        out = subprocess.run(
+            [sys.executable, *cmd],
+            cwd=repo_root,
+            env=tool_env(repo_root),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        _assert_refused(out, marker, what)
+        assert not osp.exists(cmd[3]) or not os.listdir(cmd[3]), what
