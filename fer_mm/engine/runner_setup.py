@@ -11,6 +11,7 @@ from mmengine.logging import print_log
 
 from ..utils import adapt_cfg_to_cpu_distributed, init_cpu_distributed
 from ..utils.config_hints import with_hint
+from ..utils.parent_watchdog import exit_with_parent
 from ..utils.precision import (
     PRECISION_CHOICES,
     normalize_precision,
@@ -57,9 +58,38 @@ def load_config(args) -> Config:
     return cfg
 
 
+#: Seconds a collective (all-reduce, barrier) may wait for the other ranks
+#: before the job fails, unless ``env_cfg.dist_cfg.timeout`` says otherwise
+#: (torch's default is 30 minutes: a stopped rank hung the job that long).
+DEFAULT_DIST_TIMEOUT_S = 300
+
+
+def set_default_dist_timeout(cfg: Config) -> int:
+    """Set ``env_cfg.dist_cfg.timeout`` to :data:`DEFAULT_DIST_TIMEOUT_S`
+    unless the config sets one; return the timeout in seconds."""
+    env_cfg = dict(cfg.get('env_cfg') or {})
+    dist_cfg = dict(env_cfg.get('dist_cfg') or {})
+    if dist_cfg.get('timeout') is None:
+        dist_cfg['timeout'] = DEFAULT_DIST_TIMEOUT_S
+        print_log(
+            f'env_cfg.dist_cfg.timeout: {DEFAULT_DIST_TIMEOUT_S} s (fer_mm '
+            'default; a rank that stops answering ends the job after this)',
+            logger='current',
+        )
+    env_cfg['dist_cfg'] = dist_cfg
+    cfg.env_cfg = env_cfg  # (ConfigDict.setdefault would store a copy)
+    return dist_cfg['timeout']
+
+
 def setup_launcher(cfg: Config) -> None:
-    """DDP without a GPU: gloo process group and a CPU model wrapper."""
-    if cfg.launcher == 'none' or torch.cuda.is_available():
+    """Distributed runs: a collective timeout, ranks that end with their
+    launcher; without a GPU, a gloo process group and a CPU model wrapper."""
+    if cfg.launcher == 'none':
+        return
+    set_default_dist_timeout(cfg)
+    if 'TORCHELASTIC_RUN_ID' in os.environ:  # started by torchrun
+        exit_with_parent()
+    if torch.cuda.is_available():
         return
     if cfg.launcher != 'pytorch':
         raise RuntimeError(
