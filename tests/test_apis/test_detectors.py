@@ -138,3 +138,52 @@ def test_registry_and_custom_detector():
 def test_face_detections_validates_lengths():
     with pytest.raises(ValueError, match='1 boxes, 2 scores'):
         FaceDetections([[0, 0, 1, 1]], [0.5, 0.6], np.zeros((1, 5, 2)))
+
+
+@pytest.mark.parametrize('shape', [(15, 15, 3), (1, 1, 3), (19, 300, 3)])
+def test_mtcnn_tiny_image_has_no_face(mtcnn, shape):
+    # Smaller than min_face_size (20 px) on a side: the image pyramid is
+    # empty (facenet-pytorch crashed in torch.cat); it has no face.
+    faces = mtcnn.detect(np.full(shape, 128, np.uint8))
+    assert faces.bboxes.shape == (0, 4) and faces.landmarks.shape == (0, 5, 2)
+
+
+def test_mtcnn_tiny_image_in_a_batch(mtcnn, astronaut):
+    tiny = np.full((12, 12, 3), 90, np.uint8)
+    out = mtcnn.detect_batch([tiny, astronaut])
+    assert [len(f.bboxes) for f in out] == [0, 1]
+
+
+def test_mtcnn_large_image_detected_on_a_downscaled_copy(astronaut):
+    import cv2
+
+    from fer_mm.apis.face import MTCNNDetector
+
+    small = MTCNNDetector(max_side=512)
+    ref = small.detect(astronaut)  # 512x512: detected as it is
+    big = cv2.resize(astronaut, (2048, 2048), interpolation=cv2.INTER_CUBIC)
+    calls = []
+    real = small._detect_face
+
+    def spy(imgs, *args):
+        calls.append(imgs.shape)
+        return real(imgs, *args)
+
+    small._detect_face = spy
+    got = small.detect(big)
+    # the cascade ran on a 512x512 copy, and the box and landmarks are
+    # given in the 2048x2048 image's pixels (4x the reference's)
+    assert calls == [(1, 512, 512, 3)]
+    assert len(got.bboxes) == len(ref.bboxes) == 1
+    np.testing.assert_allclose(got.bboxes, ref.bboxes * 4, atol=8)
+    np.testing.assert_allclose(got.landmarks, ref.landmarks * 4, atol=8)
+
+
+def test_mtcnn_refuses_beyond_the_pixel_limit():
+    from fer_mm.apis.face import MTCNNDetector
+
+    det = MTCNNDetector(max_pixels=1000)
+    with pytest.raises(
+        ValueError, match=r'40x30 = 1200 pixels.*limit of 1000'
+    ):
+        det.detect(np.zeros((30, 40, 3), np.uint8))

@@ -63,6 +63,17 @@ class MTCNNDetector(BaseFaceDetector):
         weights_dir (str, optional): Folder with ``pnet.pt``, ``rnet.pt``,
             ``onet.pt``. Defaults to facenet-pytorch's ``data`` folder.
         device (str): Torch device. Defaults to 'cpu'.
+        max_side (int): Images whose longer side exceeds this are detected
+            on a copy downscaled to it (boxes and landmarks are returned in
+            the original image's pixels); faces smaller than
+            ``min_face_size * longer side / max_side`` pixels are then not
+            found. Defaults to 1600 (a 10000x10000 photo: faces from 125
+            px).
+        max_pixels (int): Larger images are refused with a ``ValueError``
+            naming their size. Defaults to 200_000_000.
+
+    An image smaller than ``min_face_size`` on a side holds no face: it gives
+    empty detections.
     """
 
     def __init__(
@@ -73,6 +84,8 @@ class MTCNNDetector(BaseFaceDetector):
         min_score: float = 0.9,
         weights_dir: Optional[str] = None,
         device: str = 'cpu',
+        max_side: int = 1600,
+        max_pixels: int = 200_000_000,
     ):
         PNet, RNet, ONet, detect_face, data_dir = _facenet()
         weights_dir = weights_dir or data_dir
@@ -87,6 +100,8 @@ class MTCNNDetector(BaseFaceDetector):
         self.factor = factor
         self.min_score = min_score
         self.device = torch.device(device)
+        self.max_side = max_side
+        self.max_pixels = max_pixels
 
     def detect(self, img: np.ndarray) -> FaceDetections:
         return self.detect_batch([img])[0]
@@ -98,8 +113,31 @@ class MTCNNDetector(BaseFaceDetector):
             return []
         for img in imgs:
             check_image(img, 'MTCNNDetector')
+            h, w = img.shape[:2]
+            if h * w > self.max_pixels:
+                raise ValueError(
+                    f'MTCNNDetector: the image is {w}x{h} = {h * w} pixels, '
+                    f'beyond the limit of {self.max_pixels} (max_pixels); '
+                    'downscale it first'
+                )
         if any(img.shape != imgs[0].shape for img in imgs):
             return [self.detect_batch([img])[0] for img in imgs]
+        h, w = imgs[0].shape[:2]
+        if min(h, w) < self.min_face_size:
+            # no face fits (and facenet-pytorch's pyramid would be empty)
+            return [FaceDetections() for _ in imgs]
+        scale = min(1.0, self.max_side / max(h, w))
+        if scale < 1.0:
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            imgs = [
+                cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+                for img in imgs
+            ]
+            if min(size) < self.min_face_size:
+                return [FaceDetections() for _ in imgs]
+        # map the copy's pixels back (exact per axis after rounding)
+        sx = w / imgs[0].shape[1]
+        sy = h / imgs[0].shape[0]
         rgb = np.stack([cv2.cvtColor(img, cv2.COLOR_BGR2RGB) for img in imgs])
         with torch.no_grad():
             boxes, points = self._detect_face(
@@ -116,6 +154,10 @@ class MTCNNDetector(BaseFaceDetector):
         for box, point in zip(boxes, points):
             box = np.asarray(box, np.float32).reshape(-1, 5)
             point = np.asarray(point, np.float32).reshape(-1, 5, 2)
+            box[:, [0, 2]] *= sx
+            box[:, [1, 3]] *= sy
+            point[..., 0] *= sx
+            point[..., 1] *= sy
             keep = box[:, 4] >= self.min_score
             box, point = box[keep], point[keep]
             order = np.argsort(-box[:, 4], kind='stable')
