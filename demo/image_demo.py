@@ -19,7 +19,6 @@ layout; further faces ``<image>_<k>_aligned.jpg``).
 """
 
 import argparse
-import os.path as osp
 import time
 
 import cv2
@@ -27,6 +26,7 @@ from mmengine.utils import ProgressBar
 
 from fer_mm.apis.cli import add_model_args, build_inferencer, split_model_arg
 from fer_mm.apis.crops import crop_name, pop_and_write_crops
+from fer_mm.apis.output_names import UniqueStems
 from fer_mm.apis.writers import (
     StagedOutput,
     face_header,
@@ -53,6 +53,7 @@ def main():
     args = parse_args()
     inferencer = build_inferencer(args)
     records, rows, bar = [], [], None
+    stems = UniqueStems()  # coffee.jpg, coffee.png -> coffee, coffee_png
     start = time.perf_counter()
     with StagedOutput(args.out_dir) as stage:
         for name, img, faces in inferencer.iter_images(args.inputs):
@@ -63,7 +64,14 @@ def main():
                     faces,
                     lambda k: stage.path('crops/' + crop_name(name, None, k)),
                 )
-            records.append(dict(image=name, num_faces=len(faces), faces=faces))
+            records.append(
+                dict(
+                    image=name,
+                    num_faces=len(faces),
+                    faces=faces,
+                    damaged=inferencer.stats['damaged'].get(name),
+                )
+            )
             rows += [
                 [name, i, *face_row(f, inferencer.classes)]
                 for i, f in enumerate(faces)
@@ -71,9 +79,8 @@ def main():
             if not faces:
                 rows.append([name, '', *face_row(None, inferencer.classes)])
             if not args.no_vis:
-                stem = osp.splitext(osp.basename(name))[0]
                 cv2.imwrite(
-                    stage.path(f'vis/{stem}.jpg'),
+                    stage.path(f'vis/{stems(name)}.jpg'),
                     inferencer.visualize(img, faces),
                 )
             bar.update()
@@ -84,6 +91,7 @@ def main():
             faces=stats['faces'],
             images_without_face=stats['no_face'],
             skipped_files=stats['skipped'],
+            damaged_files=stats['damaged'],
             seconds=seconds,
             classes=inferencer.classes,
             weights=inferencer.weights_source,

@@ -1,6 +1,7 @@
 # Copyright (c) fer_mm contributors. Licensed under the Apache License 2.0.
 """From photos and videos to expressions with any fer_mm classifier."""
 
+import logging
 import os.path as osp
 import time
 import warnings
@@ -9,6 +10,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 from mmengine.dataset import Compose
+from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 
 from ..model_zoo import DEFAULT_MODEL
@@ -24,11 +26,13 @@ from .face import (
 from .inputs import (
     VideoSource,
     as_bgr,
+    image_file_problem,
     is_video,
     list_folder,
     read_image,
 )
 from .model import RandomWeightsWarning, build_classifier
+from .output_names import UniqueStems
 from .results import to_dataframe
 from .visualization import draw_faces
 from .writers import StagedOutput
@@ -272,6 +276,7 @@ class FERInferencer:
             faces=0,
             no_face=[],
             skipped=list(self._skipped),
+            damaged={},
         )
         for start in range(0, len(items), self.batch_size):
             chunk = []
@@ -285,6 +290,11 @@ class FERInferencer:
                     if explicit:
                         raise
                     self.stats['skipped'].append(src)
+                    continue
+                problem = image_file_problem(src)
+                if problem:
+                    self.stats['damaged'][name] = problem
+                    print_log(f'{src}: {problem}', 'current', logging.WARNING)
             for (name, img), faces in zip(
                 chunk, self.predict_images([c[1] for c in chunk])
             ):
@@ -453,7 +463,8 @@ class FERInferencer:
                 list of them or a folder (a list of such lists), or a video
                 file / webcam index (a list per kept frame).
             out_dir (str, optional): Write the drawn images
-                (``out_dir/vis/<name>.jpg``) or video (``out_dir/<name>.mp4``)
+                (``out_dir/vis/<stem>.jpg``, ``<stem>_png.jpg`` for a second
+                input of the same stem: see :class:`UniqueStems`) or video (``out_dir/<name>.mp4``)
                 there; written whole after the last input, or not at all.
             **video_kwargs: See :meth:`iter_video`.
 
@@ -463,7 +474,9 @@ class FERInferencer:
             (``{class name: probability}``), ``pred_label``, ``pred_score``,
             ``pred_class``, ``bbox``, ``landmarks`` and ``det_score``. For a
             list or a folder, one record per image, ``dict(image=name,
-            num_faces=n, faces=[...])`` (arrays are named ``array_<i>``).
+            num_faces=n, faces=[...], damaged=None or the problem of a file
+            that decoded but is truncated)`` (arrays are named
+            ``array_<i>``).
             For a video, the faces of each kept frame. :meth:`to_dataframe`
             turns any of these into a table.
         """
@@ -472,13 +485,18 @@ class FERInferencer:
             if is_video(inputs):
                 results = self._video_call(inputs, stage, **video_kwargs)
             else:
-                results = []
+                results, stems = [], UniqueStems()
                 for name, img, faces in self.iter_images(inputs):
                     results.append(
-                        dict(image=name, num_faces=len(faces), faces=faces)
+                        dict(
+                            image=name,
+                            num_faces=len(faces),
+                            faces=faces,
+                            damaged=self.stats['damaged'].get(name),
+                        )
                     )
                     if stage:
-                        stem = osp.splitext(osp.basename(name))[0]
+                        stem = stems(name)
                         cv2.imwrite(
                             stage.path(f'vis/{stem}.jpg'),
                             self.visualize(img, faces),

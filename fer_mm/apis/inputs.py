@@ -58,6 +58,34 @@ def read_image(path: str) -> np.ndarray:
     return img
 
 
+_PNG_END = b'IEND\xaeB`\x82'
+
+
+def image_file_problem(path: str) -> Optional[str]:
+    """Why an image file that decodes may still be damaged, or None.
+
+    OpenCV decodes a truncated JPEG (libjpeg fills the rest with grey and
+    prints "Premature end of JPEG file" on stderr) and some truncated PNGs.
+    A JPEG must end with its end-of-image marker ``FF D9`` (trailing zero
+    padding allowed) and a PNG with its ``IEND`` chunk. Other formats are
+    not checked. Reads 8 bytes at the start and 64 at the end.
+    """
+    with open(path, 'rb') as f:
+        head = f.read(8)
+        f.seek(0, os.SEEK_END)
+        size = f.tell()
+        f.seek(max(0, size - 64))
+        tail = f.read().rstrip(b'\x00')
+    if head[:2] == b'\xff\xd8' and not tail.endswith(b'\xff\xd9'):
+        return (
+            f'truncated JPEG: no end-of-image marker (FF D9) at the end of '
+            f'its {size} bytes; the missing part is decoded as grey'
+        )
+    if head == b'\x89PNG\r\n\x1a\n' and not tail.endswith(_PNG_END):
+        return f'truncated PNG: no IEND chunk at the end of its {size} bytes'
+    return None
+
+
 def as_bgr(img: np.ndarray, name: str = 'array') -> np.ndarray:
     """Check an array input (H, W, 3) BGR uint8; gray (H, W) is converted."""
     img = np.asarray(img)
