@@ -186,3 +186,37 @@ def test_scope_config_outside_the_repository(tmp_path):
         "_base_ = ['fer_mm::minixception/minixception_1xb32-100e_fer2013.py']\n"
     )
     assert Config.fromfile(str(whole)).model.backbone.type == 'MiniXception'
+
+
+@pytest.mark.slow
+def test_scope_config_trains(synthetic_rafdb, repo_root, tmp_path):
+    """A user's config in its own folder, built on fer_mm:: bases, trains
+    with fer_mm's tools/train.py."""
+    import subprocess
+    import sys
+
+    from tests.helpers.tiny_config import tool_env
+
+    user = tmp_path / 'project' / 'my_resnet.py'
+    user.parent.mkdir()
+    user.write_text(
+        "_base_ = ['fer_mm::resnet/resnet18_1xb64-6e_synthetic-rafdb-48px.py']\n"
+        f"data_root = {synthetic_rafdb!r}\n"
+        'train_dataloader = dict(batch_size=16, dataset=dict(data_root=data_root))\n'
+        'val_dataloader = dict(dataset=dict(data_root=data_root))\n'
+        'test_dataloader = val_dataloader\n'
+        'train_cfg = dict(max_epochs=1, val_interval=1)\n'
+        'default_hooks = dict(checkpoint=dict(interval=1))\n'
+    )
+    work = tmp_path / 'work'
+    proc = subprocess.run(
+        [sys.executable, 'tools/train.py', str(user), '--work-dir', str(work)],
+        cwd=repo_root, env=tool_env(repo_root), capture_output=True,
+        text=True, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    from fer_mm.utils import load_checkpoint_file
+
+    ckpt = load_checkpoint_file(str(work / 'epoch_1.pth'))
+    assert ckpt['meta']['iter'] == 16  # ceil(245 / 16) iterations
+    assert 'Epoch(val) [1]' in proc.stdout + proc.stderr
