@@ -179,8 +179,12 @@ def test_classifier_config_builds_and_predicts(path):
     # frozen parameters may sit in the optimizer (they never get a gradient)
     assert {id(p) for p in model.parameters() if p.requires_grad} <= trained
     size = _test_size(cfg)
+    # 3 channels, or 1 for a grayscale model (mini-Xception): the length of
+    # the config's normalisation mean
+    prep = cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor')
+    channels = len((prep or {}).get('mean') or [0, 0, 0])
     with torch.no_grad():
-        (sample,) = model(torch.rand(1, 3, size, size), mode='predict')
+        (sample,) = model(torch.rand(1, channels, size, size), mode='predict')
     num_classes = cfg.model.head.num_classes
     assert sample.pred_score.shape == (num_classes,)
     assert torch.isclose(sample.pred_score.sum(), torch.tensor(1.0), atol=1e-4)

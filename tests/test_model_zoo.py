@@ -201,7 +201,7 @@ def test_scope_config_trains(synthetic_rafdb, repo_root, tmp_path):
     user.parent.mkdir()
     user.write_text(
         "_base_ = ['fer_mm::resnet/resnet18_1xb64-6e_synthetic-rafdb-48px.py']\n"
-        f"data_root = {synthetic_rafdb!r}\n"
+        f'data_root = {synthetic_rafdb!r}\n'
         'train_dataloader = dict(batch_size=16, dataset=dict(data_root=data_root))\n'
         'val_dataloader = dict(dataset=dict(data_root=data_root))\n'
         'test_dataloader = val_dataloader\n'
