@@ -22,10 +22,9 @@ at all, and printed with its full SHA-256.
 import argparse
 import datetime
 import hashlib
-import os
+import io
 import os.path as osp
 import sys
-import tempfile
 
 import mmengine
 import numpy as np
@@ -33,6 +32,8 @@ import torch
 
 import fer_mm
 from fer_mm.utils import UnsafeCheckpointError, load_checkpoint_file
+from fer_mm.utils.atomic_io import atomic_write_bytes
+from fer_mm.utils.atomic_save import torch_bytes
 
 #: Top-level checkpoint keys that are training state, not the model.
 TRAINING_STATE = ('optimizer', 'param_schedulers', 'message_hub')
@@ -119,32 +120,14 @@ def publish(in_file: str, out_file: str, date: str = None) -> dict:
     """Write the published file; return its path, SHA-256 and drops."""
     checkpoint = load_checkpoint_file(in_file, map_location='cpu')
     published, dropped = slim(checkpoint)
+    data = torch_bytes(published)
+    # The point of publishing: plain weights-only loading works.
+    torch.load(io.BytesIO(data), map_location='cpu', weights_only=True)
+    sha = hashlib.sha256(data).hexdigest()
     stem = out_file[:-4] if out_file.endswith('.pth') else out_file
-    folder = osp.dirname(osp.abspath(stem))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix='.publish.', suffix='.pth', dir=folder)
-    try:
-        with os.fdopen(fd, 'wb') as f:
-            torch.save(published, f)
-            f.flush()
-            os.fsync(f.fileno())
-        # The point of publishing: plain weights-only loading works.
-        torch.load(tmp, map_location='cpu', weights_only=True)
-        digest = hashlib.sha256()
-        with open(tmp, 'rb') as f:
-            for block in iter(lambda: f.read(1 << 20), b''):
-                digest.update(block)
-        sha = digest.hexdigest()
-        date = date or datetime.date.today().strftime('%Y%m%d')
-        final = f'{stem}_{date}-{sha[:8]}.pth'
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, final)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
+    date = date or datetime.date.today().strftime('%Y%m%d')
+    final = f'{stem}_{date}-{sha[:8]}.pth'
+    atomic_write_bytes(final, data)
     return dict(path=final, sha256=sha, dropped=dropped)
 
 
