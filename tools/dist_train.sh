@@ -3,6 +3,9 @@
 # Usage: tools/dist_train.sh CONFIG NUM_PROCS [train.py args...]
 # One process per GPU (NCCL); without a GPU, NUM_PROCS CPU processes (gloo).
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR, PORT.
+# The interpreter: $PYTHON if set, else the project's environment
+# ($FER_MM_VENV or <repo>/.venv, made by tools/setup_env.sh) when it exists,
+# else the `python` on PATH.
 set -euo pipefail
 CONFIG=$1
 NPROCS=$2
@@ -10,8 +13,11 @@ NNODES=${NNODES:-1}
 NODE_RANK=${NODE_RANK:-0}
 PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
-PYTHON=${PYTHON:-python}
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+if [[ -z ${PYTHON:-} ]]; then
+  VENV="${FER_MM_VENV:-$(dirname "$HERE")/.venv}"
+  if [[ -x "$VENV/bin/python" ]]; then PYTHON="$VENV/bin/python"; else PYTHON=python; fi
+fi
 
 PYTHONPATH="$HERE/..${PYTHONPATH:+:$PYTHONPATH}" \
 "$PYTHON" -m torch.distributed.run \

@@ -38,7 +38,7 @@ param_scheduler = [
 ]
 train_cfg = dict(max_epochs=285, val_interval=5)
 # BatchNorm over the global batch of 256 (the reference trains on one
-# device). torch's SyncBatchNorm needs GPUs: on a CPU (gloo) run pass
-# --cfg-options sync_bn=None.
+# device). torch's SyncBatchNorm needs GPUs: a CPU (gloo) run falls back to
+# BatchNorm over each process's batch and logs it.
 sync_bn = 'torch'
 auto_scale_lr = dict(base_batch_size=256)

@@ -125,6 +125,6 @@ test_evaluator = val_evaluator
 auto_scale_lr = dict(base_batch_size=256)
 # BatchNorm statistics over the global batch of 256, as the reference's
 # single-GPU batch (yaoing/DAN trains on one device). torch's SyncBatchNorm
-# needs GPUs: on a CPU (gloo) run pass --cfg-options sync_bn=None
-# (BatchNorm over 32 per process).
+# needs GPUs: a CPU (gloo) run falls back to BatchNorm over 32 per process
+# and logs it.
 sync_bn = 'torch'

@@ -71,7 +71,7 @@ train_cfg = dict(by_epoch=True, max_epochs=200, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 # BatchNorm statistics over the global batch of 144 (the reference trains
-# on one GPU). torch's SyncBatchNorm needs GPUs: on a CPU (gloo) run pass
-# --cfg-options sync_bn=None.
+# on one GPU). torch's SyncBatchNorm needs GPUs: a CPU (gloo) run falls
+# back to BatchNorm over each process's batch and logs it.
 sync_bn = 'torch'
 auto_scale_lr = dict(base_batch_size=144)

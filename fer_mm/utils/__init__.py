@@ -9,7 +9,11 @@ from .checkpoint import (
     register_checkpoint_loader,
     weights_only_loading_enabled,
 )
-from .dist import adapt_cfg_to_cpu_distributed, init_cpu_distributed
+from .dist import (
+    adapt_cfg_to_cpu_distributed,
+    init_cpu_distributed,
+    sync_bn_to_batch_norm,
+)
 from .precision import (
     PRECISION_CHOICES,
     cpu_capabilities,
@@ -31,6 +35,7 @@ __all__ = [
     'weights_only_loading_enabled',
     'adapt_cfg_to_cpu_distributed',
     'init_cpu_distributed',
+    'sync_bn_to_batch_norm',
     'register_all_modules',
     'PRECISION_CHOICES',
     'cpu_capabilities',

@@ -7,6 +7,7 @@ from typing import Optional
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
+from mmengine.logging import print_log
 
 
 def init_cpu_distributed(timeout_s: Optional[int] = None) -> bool:
@@ -53,10 +54,14 @@ def adapt_cfg_to_cpu_distributed(cfg: Config) -> None:
 
     * the process group backend is gloo;
     * ``MMDistributedDataParallel`` gets ``device_ids=None`` (mmengine passes
-      ``[LOCAL_RANK]``, which DDP rejects for a CPU module).
+      ``[LOCAL_RANK]``, which DDP rejects for a CPU module);
+    * SyncBatchNorm falls back to BatchNorm (:func:`sync_bn_to_batch_norm`).
     """
-    env_cfg = cfg.setdefault('env_cfg', {})
-    env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    sync_bn_to_batch_norm(cfg)
+    # (ConfigDict.setdefault stores a copy of a new dict: assign instead.)
+    env_cfg = dict(cfg.get('env_cfg') or {})
+    env_cfg['dist_cfg'] = dict(env_cfg.get('dist_cfg') or {}, backend='gloo')
+    cfg.env_cfg = env_cfg
     wrapper = cfg.get('model_wrapper_cfg') or dict(
         type='MMDistributedDataParallel', broadcast_buffers=False
     )
@@ -67,3 +72,53 @@ def adapt_cfg_to_cpu_distributed(cfg: Config) -> None:
     ):
         wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
+
+
+def _sync_bn_norm_cfgs(node, path=''):
+    """Dotted paths of the ``type='SyncBN'`` dicts under ``node``, each
+    switched to ``'BN'`` on the way."""
+    found = []
+    if isinstance(node, dict):
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+            found.append(path)
+        for key, value in node.items():
+            found += _sync_bn_norm_cfgs(
+                value, f'{path}.{key}' if path else key
+            )
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            found += _sync_bn_norm_cfgs(value, f'{path}[{i}]')
+    return found
+
+
+def sync_bn_to_batch_norm(cfg: Config) -> bool:
+    """SyncBatchNorm -> BatchNorm for a run without a GPU, with one log line.
+
+    torch's ``SyncBatchNorm`` only runs on GPU modules (``ValueError:
+    SyncBatchNorm layers only work with GPU modules``), so on a CPU (gloo)
+    run the runner's ``sync_bn`` is dropped and ``norm_cfg=dict(type=
+    'SyncBN')`` of the model becomes ``'BN'``: every process normalises with
+    its own batch's statistics, as ``--cfg-options sync_bn=None`` did by
+    hand. Call it only when no GPU is used: with GPUs SyncBN stays on.
+
+    Returns:
+        bool: Whether something was changed.
+    """
+    sync_bn = cfg.get('sync_bn', None)
+    paths = _sync_bn_norm_cfgs(cfg.get('model', None), 'model')
+    if sync_bn is None and not paths:
+        return False
+    if sync_bn is not None:
+        cfg.sync_bn = None
+    what = [f'sync_bn={sync_bn!r}'] if sync_bn is not None else []
+    what += [f"{p}.type='SyncBN'" for p in paths]
+    if int(os.environ.get('RANK', 0)) != 0:
+        return True
+    print_log(
+        f'SyncBatchNorm needs GPUs: this CPU (gloo) run uses BatchNorm, with '
+        f'the statistics of each process\'s batch ({", ".join(what)} '
+        'ignored).',
+        logger='current',
+    )
+    return True

@@ -3,7 +3,9 @@
 
 import glob
 import json
+import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -144,3 +146,91 @@ def test_dist_train_two_processes_on_cpu(synthetic_rafdb, repo_root, tmp_path):
     assert len(set(seen[0]) | set(seen[1])) == 245
     ckpts = glob.glob(osp.join(work, '**', '*.pth'), recursive=True)
     assert [osp.basename(c) for c in ckpts] == ['epoch_1.pth']
+
+
+@pytest.mark.slow
+def test_headline_dist_train_command_on_cpu(
+    synthetic_rafdb, repo_root, tmp_path
+):
+    """``tools/dist_train.sh configs/arbex/arbex_rafdb.py 2`` as written (no
+    ``sync_bn=None``, no PYTHON): 2 gloo processes, SyncBN -> BatchNorm with
+    one log line, the interpreter of the project's environment."""
+    work = str(tmp_path / 'arbex')
+    data = [
+        f'{loader}.dataset.data_root={synthetic_rafdb}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
+    small = [
+        'train_cfg.max_epochs=1',
+        'train_dataloader.batch_size=4',
+        'train_dataloader.dataset.indices=8',
+        'val_dataloader.batch_size=4',
+        'val_dataloader.dataset.indices=4',
+    ]
+    env = tool_env(repo_root)
+    del env['PYTHON']
+    env['FER_MM_VENV'] = sys.prefix  # the environment running the tests
+    cmd = ['tools/dist_train.sh', 'configs/arbex/arbex_rafdb.py', '2']
+    proc = subprocess.run(
+        [*cmd, '--work-dir', work, '--cfg-options', *data, *small],
+        cwd=repo_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-6000:]
+    assert 'Distributed training: True' in log
+    assert log.count('SyncBatchNorm needs GPUs: this CPU (gloo) run') == 1
+    state = weights(osp.join(work, 'epoch_1.pth'))
+    # BatchNorm buffers, trained: running statistics moved off their init.
+    means = [k for k in state if k.endswith('running_mean')]
+    assert means
+    assert any(state[k].abs().sum() > 0 for k in means)
+
+
+def _fake_python(path, record):
+    with open(path, 'w') as f:
+        f.write(f'#!/bin/sh\necho "$0 $*" > {record}\n')
+    os.chmod(path, 0o755)
+
+
+@pytest.mark.parametrize('script', ['dist_train.sh', 'dist_test.sh'])
+def test_dist_scripts_prefer_the_project_environment(
+    script, repo_root, tmp_path
+):
+    """$PYTHON, else $FER_MM_VENV or <repo>/.venv, else ``python``."""
+    repo = tmp_path / 'repo'
+    (repo / 'tools').mkdir(parents=True)
+    shutil.copy(osp.join(repo_root, 'tools', script), repo / 'tools')
+    (repo / '.venv' / 'bin').mkdir(parents=True)
+    (tmp_path / 'other' / 'bin').mkdir(parents=True)
+    (tmp_path / 'path').mkdir()
+    record = tmp_path / 'called.txt'
+    venv_py = repo / '.venv' / 'bin' / 'python'
+    other_py = tmp_path / 'other' / 'bin' / 'python'
+    path_py = tmp_path / 'path' / 'python'
+    for py in (venv_py, other_py, path_py):
+        _fake_python(py, record)
+    args = (
+        ['a.py', '2'] if script == 'dist_train.sh' else ['a.py', 'c.pth', '2']
+    )
+    base = {'PATH': f'{tmp_path / "path"}{os.pathsep}/usr/bin:/bin'}
+
+    def called(**env):
+        subprocess.run(
+            ['bash', str(repo / 'tools' / script), *args],
+            env={**base, **env},
+            check=True,
+        )
+        return record.read_text().split()
+
+    argv = called()
+    assert argv[0] == str(venv_py)
+    assert argv[1:3] == ['-m', 'torch.distributed.run']
+    assert '--nproc_per_node=2' in argv and '--launcher' in argv
+    assert called(FER_MM_VENV=str(tmp_path / 'other'))[0] == str(other_py)
+    assert called(PYTHON=str(path_py))[0] == str(path_py)
+    shutil.rmtree(repo / '.venv')
+    assert called()[0] == str(path_py)
