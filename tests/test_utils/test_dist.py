@@ -56,7 +56,8 @@ def test_cpu_launcher_drops_sync_bn(monkeypatch):
     )
     cfg = make_cfg()
     runner_setup.setup_launcher(cfg)
-    assert started == [None]
+    # started once, with the config's collective timeout
+    assert started == [cfg.env_cfg.dist_cfg.get('timeout')]
     assert cfg.sync_bn is None and cfg.model.backbone.norm_cfg.type == 'BN'
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert len(lines) == 1
@@ -73,7 +74,9 @@ def test_sync_bn_stays_on_when_cuda_is_reported(monkeypatch):
     runner_setup.setup_launcher(cfg)
     assert cfg.sync_bn == 'torch'
     assert cfg.model.backbone.norm_cfg.type == 'SyncBN'
-    assert 'env_cfg' not in cfg
+    # no gloo, no CPU wrapper, no process group started here
+    assert cfg.get('env_cfg', {}).get('dist_cfg', {}).get('backend') != 'gloo'
+    assert 'model_wrapper_cfg' not in cfg
     assert started == [] and lines == []
 
 
