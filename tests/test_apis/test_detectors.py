@@ -187,3 +187,17 @@ def test_mtcnn_refuses_beyond_the_pixel_limit():
         ValueError, match=r'40x30 = 1200 pixels.*limit of 1000'
     ):
         det.detect(np.zeros((30, 40, 3), np.uint8))
+
+
+def test_haar_large_image_detected_on_a_downscaled_copy(astronaut):
+    import cv2
+
+    from fer_mm.apis.face import HaarDetector
+
+    ref = HaarDetector(max_side=512).detect(astronaut)
+    big = cv2.resize(astronaut, (2048, 2048), interpolation=cv2.INTER_CUBIC)
+    got = HaarDetector(max_side=512).detect(big)
+    assert len(got.bboxes) == len(ref.bboxes) >= 1
+    np.testing.assert_allclose(got.bboxes, ref.bboxes * 4, atol=8)
+    with pytest.raises(ValueError, match='beyond the limit of 100'):
+        HaarDetector(max_pixels=100).detect(astronaut)

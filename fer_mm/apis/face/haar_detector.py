@@ -13,6 +13,7 @@ from .base_detector import (
     FaceDetections,
     check_image,
 )
+from .image_limits import check_pixel_limit, downscale_to
 
 #: Where the 5 points sit in a frontal Haar box, as fractions of its side
 #: (x, y): left eye, right eye, nose tip, left and right mouth corner. Measured
@@ -41,6 +42,11 @@ class HaarDetector(BaseFaceDetector):
         min_size (tuple[int, int]): Smallest face (w, h). Defaults to
             (40, 40).
         max_size (tuple[int, int], optional): Largest face. Defaults to None.
+        max_side (int): A longer image side beyond this is detected on a
+            copy downscaled to it (boxes in the original's pixels; ``min_size``
+            applies to the copy). Defaults to 1600.
+        max_pixels (int): Larger images are refused with a ``ValueError``
+            naming their size. Defaults to 200_000_000.
     """
 
     def __init__(
@@ -50,6 +56,8 @@ class HaarDetector(BaseFaceDetector):
         min_neighbors: int = 5,
         min_size: Tuple[int, int] = (40, 40),
         max_size: Optional[Tuple[int, int]] = None,
+        max_side: int = 1600,
+        max_pixels: int = 200_000_000,
     ):
         path = cascade
         if not osp.isfile(path):
@@ -66,9 +74,13 @@ class HaarDetector(BaseFaceDetector):
         self.min_neighbors = min_neighbors
         self.min_size = tuple(min_size)
         self.max_size = tuple(max_size) if max_size else (0, 0)
+        self.max_side = max_side
+        self.max_pixels = max_pixels
 
     def detect(self, img: np.ndarray) -> FaceDetections:
         check_image(img, 'HaarDetector')
+        check_pixel_limit(img, self.max_pixels, 'HaarDetector')
+        img, sx, sy = downscale_to(img, self.max_side)
         gray = cv2.equalizeHist(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))
         rects, _, weights = self.cascade.detectMultiScale3(
             gray,
@@ -81,6 +93,7 @@ class HaarDetector(BaseFaceDetector):
         if len(rects) == 0:
             return FaceDetections(landmarks_estimated=True)
         rects = np.asarray(rects, np.float32).reshape(-1, 4)
+        rects *= np.array([sx, sy, sx, sy], np.float32)  # original pixels
         scores = np.asarray(weights, np.float32).reshape(-1)
         bboxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], 1)
         landmarks = (

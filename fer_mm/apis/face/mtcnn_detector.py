@@ -15,6 +15,7 @@ from .base_detector import (
     FaceDetections,
     check_image,
 )
+from .image_limits import check_pixel_limit, downscale_to
 
 
 def _facenet():
@@ -113,31 +114,15 @@ class MTCNNDetector(BaseFaceDetector):
             return []
         for img in imgs:
             check_image(img, 'MTCNNDetector')
-            h, w = img.shape[:2]
-            if h * w > self.max_pixels:
-                raise ValueError(
-                    f'MTCNNDetector: the image is {w}x{h} = {h * w} pixels, '
-                    f'beyond the limit of {self.max_pixels} (max_pixels); '
-                    'downscale it first'
-                )
+            check_pixel_limit(img, self.max_pixels, 'MTCNNDetector')
         if any(img.shape != imgs[0].shape for img in imgs):
             return [self.detect_batch([img])[0] for img in imgs]
-        h, w = imgs[0].shape[:2]
-        if min(h, w) < self.min_face_size:
+        scaled = [downscale_to(img, self.max_side) for img in imgs]
+        imgs = [im for im, _, _ in scaled]
+        _, sx, sy = scaled[0]
+        if min(imgs[0].shape[:2]) < self.min_face_size:
             # no face fits (and facenet-pytorch's pyramid would be empty)
             return [FaceDetections() for _ in imgs]
-        scale = min(1.0, self.max_side / max(h, w))
-        if scale < 1.0:
-            size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            imgs = [
-                cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-                for img in imgs
-            ]
-            if min(size) < self.min_face_size:
-                return [FaceDetections() for _ in imgs]
-        # map the copy's pixels back (exact per axis after rounding)
-        sx = w / imgs[0].shape[1]
-        sy = h / imgs[0].shape[0]
         rgb = np.stack([cv2.cvtColor(img, cv2.COLOR_BGR2RGB) for img in imgs])
         with torch.no_grad():
             boxes, points = self._detect_face(
