@@ -117,6 +117,10 @@ class ARBExHead(ClsHead):
             confident whenever the correction beats it, which keeps a
             from-scratch primary MLP near uniform (see the ARBEx README).
             Defaults to False (reference).
+        clamp_confidence (bool): Clamp :math:`c(p)` to ``[0, 1]``; no
+            gradient then flows through a saturated sample's :math:`c = 1`
+            (see :func:`~fer_mm.models.utils.reliability_balancing.
+            entropy_confidence`). Defaults to False (reference).
         progress_warmup (float): Fraction of training during which
             :math:`t = 0` (plain training of :math:`p`); afterwards
             :math:`t` ramps linearly from 0 to 1 at the end. Defaults to 0
@@ -156,6 +160,7 @@ class ARBExHead(ClsHead):
         class_weights: Optional[Sequence[float]] = None,
         anchor_init_std: float = 0.1,
         detach_confidence: bool = False,
+        clamp_confidence: bool = False,
         progress_warmup: float = 0.0,
         log_diagnostics: bool = False,
         init_cfg: Optional[dict] = None,
@@ -204,6 +209,7 @@ class ARBExHead(ClsHead):
                 f'{progress_warmup!r}'
             )
         self.detach_confidence = bool(detach_confidence)
+        self.clamp_confidence = bool(clamp_confidence)
         self.progress_warmup = float(progress_warmup)
         self.log_diagnostics = bool(log_diagnostics)
         self.loss_anchor = self._build_loss(loss_anchor)
@@ -369,7 +375,7 @@ class ARBExHead(ClsHead):
             ``progress``).
         """
         probs = self.primary(emb)
-        conf = entropy_confidence(probs)
+        conf = entropy_confidence(probs, clamp=self.clamp_confidence)
         if self.detach_confidence:
             conf = conf.detach()
         distances = self.anchor_distances(emb)

@@ -24,7 +24,7 @@ def arbex_class_loss(
     weight: Optional[torch.Tensor] = None,
     reduction: str = 'mean',
     avg_factor: Optional[float] = None,
-    eps: float = 1e-12,
+    eps: Optional[float] = None,
 ) -> torch.Tensor:
     r"""Class-weighted NLL of a probability distribution.
 
@@ -56,13 +56,16 @@ def arbex_class_loss(
             Defaults to ``'mean'``.
         avg_factor (float, optional): Denominator of the mean. Defaults to
             None (the class-weight mass above).
-        eps (float): Probabilities are clamped to at least ``eps`` before the
-            log (float underflow guard). Defaults to 1e-12.
+        eps (float, optional): Clamp probabilities to at least ``eps``
+            before the log (an underflow guard, e.g. 1e-12: a probability
+            of 0 then costs :math:`-\log \epsilon` instead of infinity).
+            Defaults to None: the log is taken unguarded, as the
+            reference's ``DistLoss`` does.
 
     Returns:
         torch.Tensor: The loss.
     """
-    log_p = probs.clamp_min(eps).log()
+    log_p = (probs if eps is None else probs.clamp_min(eps)).log()
     if target.dim() == 1:
         target = F.one_hot(target.long(), probs.size(-1))
     target = target.to(log_p.dtype)
@@ -70,7 +73,8 @@ def arbex_class_loss(
         target = target * class_weight.to(log_p).view(1, -1)
     loss = -(target * log_p).sum(-1)
     if reduction == 'mean' and avg_factor is None:
-        avg_factor = target.sum().clamp_min(eps)
+        # all-zero class-weight mass: 0 instead of NaN
+        avg_factor = target.sum().clamp_min(torch.finfo(log_p.dtype).tiny)
     if weight is not None:
         weight = weight.to(loss).view(-1)
     return weight_reduce_loss(loss, weight, reduction, avg_factor)
@@ -89,8 +93,9 @@ class ARBExClassLoss(nn.Module):
         reduction (str): ``'none'``, ``'mean'`` or ``'sum'``.
             Defaults to ``'mean'``.
         loss_weight (float): Weight of the loss. Defaults to 1.0.
-        eps (float): Lower clamp of the probabilities before the log.
-            Defaults to 1e-12.
+        eps (float, optional): Lower clamp of the probabilities before the
+            log (e.g. 1e-12). Defaults to None: unguarded, the reference's
+            ``torch.log``.
     """
 
     def __init__(
@@ -98,7 +103,7 @@ class ARBExClassLoss(nn.Module):
         class_weight: Optional[Sequence[float]] = None,
         reduction: str = 'mean',
         loss_weight: float = 1.0,
-        eps: float = 1e-12,
+        eps: Optional[float] = None,
     ):
         super().__init__()
         check_reduction('ARBExClassLoss', reduction)

@@ -22,23 +22,31 @@ __all__ = [
 ]
 
 
-def entropy_confidence(probs: torch.Tensor) -> torch.Tensor:
+def entropy_confidence(
+    probs: torch.Tensor, clamp: bool = False
+) -> torch.Tensor:
     r"""Confidence :math:`c(q) = 1 - H(q) / \ln C` of distributions.
 
     :math:`H(q) = -\sum_c q_c \ln q_c` with :math:`0 \ln 0 = 0`: the log is
-    taken of :math:`\max(q, \text{tiny})`, so a one-hot ``q`` gives exactly
-    1 with a finite gradient (the reference returns NaN there). The result
-    is clamped to ``[0, 1]`` against rounding.
+    taken of :math:`\max(q, \text{tiny})` (the smallest normal float), so a
+    one-hot ``q`` gives exactly 1 with a finite gradient where the
+    reference (``normalized_entropy`` in ARBEx's ``utils.py``) returns NaN;
+    for any ``q`` above ``tiny`` the value and gradient are the reference's.
 
     Args:
         probs (torch.Tensor): Distributions ``(..., C)``, ``C >= 2``.
+        clamp (bool): Clamp the result to ``[0, 1]`` against rounding. The
+            clamp passes no gradient where :math:`c` rounds onto or past a
+            bound (a saturated sample's :math:`c = 1.0`), where the
+            reference keeps it. Defaults to False (the reference).
 
     Returns:
         torch.Tensor: Confidences ``(...)``.
     """
     tiny = torch.finfo(probs.dtype).tiny
     entropy = -(probs * probs.clamp_min(tiny).log()).sum(-1)
-    return (1 - entropy / math.log(probs.size(-1))).clamp(0, 1)
+    conf = 1 - entropy / math.log(probs.size(-1))
+    return conf.clamp(0, 1) if clamp else conf
 
 
 def anchor_distances(emb: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:

@@ -40,3 +40,38 @@ class TestPartitionLoss(TestCase):
             partition_loss(torch.rand(2, 3))
         with self.assertRaisesRegex(ValueError, 'eps'):
             DANPartitionLoss(eps=-1.0)
+
+
+class TestPartitionLossEpsilon(TestCase):
+    def heads(self, var):
+        # 2 heads at +-s: the unbiased variance over 2 heads is 2 s^2
+        s = math.sqrt(var / 2)
+        return torch.tensor([[[s], [-s]]], dtype=torch.float64)
+
+    def test_default_is_the_reference_epsilon(self):
+        import sys
+
+        var = 1e-6
+        expected = math.log(1 + 2 / (var + sys.float_info.epsilon))
+        got = partition_loss(self.heads(var)).item()
+        self.assertAlmostEqual(got, expected, places=9)
+        self.assertAlmostEqual(
+            MODELS.build(dict(type='DANPartitionLoss'))(
+                self.heads(var)
+            ).item(),
+            expected,
+            places=9,
+        )
+
+    def test_larger_epsilon_is_an_option(self):
+        var = 1e-6
+        guarded = partition_loss(self.heads(var), eps=1e-8).item()
+        self.assertAlmostEqual(
+            guarded, math.log(1 + 2 / (var + 1e-8)), places=9
+        )
+        # the two differ by ~1e-2 at this variance (log(1.01))
+        self.assertAlmostEqual(
+            partition_loss(self.heads(var)).item() - guarded,
+            math.log(1.01),
+            places=4,
+        )

@@ -63,3 +63,47 @@ def test_reliability_balance_by_hand():
     torch.testing.assert_close(
         reliability_balance(p, conf, corr, 1.0), torch.tensor([[0.2, 0.8]])
     )
+
+
+def test_saturated_confidence_keeps_the_reference_gradient():
+    """A saturated sample's c(p) rounds to 1.0 in float32. The reference
+    (1 - H/ln C, no clamp) still passes a gradient; the clamp option passes
+    none. Expected gradient: the same formula in float64."""
+    import math
+
+    z = torch.tensor([[40.0, 0, 0, 0, 0, 0, 0]], requires_grad=True)
+    c = entropy_confidence(z.softmax(-1))
+    assert c.item() == 1.0
+    (grad,) = torch.autograd.grad(c.sum(), z)
+    z64 = z.detach().double().requires_grad_()
+    p64 = z64.softmax(-1)
+    c64 = 1 - (-(p64 * p64.log()).sum(-1)) / math.log(7)
+    (grad64,) = torch.autograd.grad(c64.sum(), z64)
+    assert grad[0, 1].item() != 0.0
+    # the losing classes' gradients (~1e-16 each; the winner's rounds to 0
+    # in float32 where float64 gives 7e-16)
+    torch.testing.assert_close(
+        grad[0, 1:].double(), grad64[0, 1:], rtol=1e-4, atol=0.0
+    )
+    z.grad = None
+    clamped = entropy_confidence(z.softmax(-1), clamp=True)
+    (grad_clamped,) = torch.autograd.grad(clamped.sum(), z)
+    assert clamped.item() == 1.0 and (grad_clamped == 0).all()
+    # the clamp keeps values in [0, 1] where rounding leaves them
+    uniform = torch.full((1, 7), 1 / 7)
+    assert 0.0 <= entropy_confidence(uniform, clamp=True).item() <= 1.0
+
+
+def test_arbex_head_confidence_clamp_option():
+    from mmpretrain.registry import MODELS
+
+    head = MODELS.build(
+        dict(type='ARBExHead', num_classes=3, in_channels=4,
+             hidden_channels=(8,), num_anchors=2)
+    )  # fmt: skip
+    assert head.clamp_confidence is False
+    clamped = MODELS.build(
+        dict(type='ARBExHead', num_classes=3, in_channels=4,
+             hidden_channels=(8,), num_anchors=2, clamp_confidence=True)
+    )  # fmt: skip
+    assert clamped.clamp_confidence is True
