@@ -10,6 +10,9 @@ from mmpretrain.datasets import BaseDataset
 from .categories import label_mapping
 from .fingerprint import dataset_fingerprint, describe
 
+#: The file fer_mm.testing.synthetic writes at the root of a generated tree.
+SYNTHETIC_MARKER = 'fer_mm_synthetic.json'
+
 
 class ImageLoadError(RuntimeError):
     """An image of a dataset could not be read or transformed."""
@@ -107,7 +110,13 @@ class FERDataset(BaseDataset):
         if not self.check_official:
             return None
         spec, reason = None, self.NO_OFFICIAL
-        if self.label_map is not None:
+        root = getattr(self, 'data_root', None) or ''
+        if osp.isfile(osp.join(root, SYNTHETIC_MARKER)):
+            reason = (
+                f"fer_mm's synthetic set ({SYNTHETIC_MARKER} in data_root), "
+                'not compared with the official split'
+            )
+        elif self.label_map is not None:
             reason = 'not compared: target_classes remaps the labels'
         elif self._indices is not None:
             reason = 'not compared: indices select a subset'

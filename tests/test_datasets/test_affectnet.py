@@ -283,3 +283,14 @@ def test_affectnet_configs_read_the_official_tree(
         assert len(ds) == (6 if num_classes == 8 else 5)
         out = ds[0]
         assert tuple(out['inputs'].shape) == (3, 224, 224)
+
+
+def test_affectnet_fingerprint_names_the_published_counts(tmp_path, logs):
+    make_affectnet(str(tmp_path))
+    AffectNet(str(tmp_path), num_classes=7)
+    (line,) = [m for m in logs if m.startswith('AffectNet train:')]
+    assert (
+        'does NOT match the official AffectNet train split, 7 classes' in line
+    )
+    assert '5 samples (official 283901)' in line
+    assert 'Neutral 1/74874' in line and 'Happiness 2/134415' in line

@@ -162,3 +162,16 @@ def test_hook_writes_fingerprints_next_to_the_config(tmp_path):
     assert sorted(data) == ['test', 'train']
     assert data['test'][0]['num_samples'] == 10
     assert not [p for p in os.listdir(work) if p.endswith('.tmp')]
+
+
+def test_synthetic_tree_is_named_not_compared(tmp_path, logs):
+    from fer_mm.testing.synthetic import generate_rafdb
+
+    generate_rafdb(str(tmp_path), scale=0.002, num_workers=1, progress=False)
+    ds = RAFDB(str(tmp_path), split='test')
+    level, line = fingerprint_lines(logs)[0]
+    assert level == logging.INFO
+    assert (
+        "fer_mm's synthetic set (fer_mm_synthetic.json in data_root)" in line
+    )
+    assert ds.fingerprint['matches'] is None
