@@ -173,3 +173,27 @@ def test_train_tool_swaps_mmengine_checkpoint_hook():
         interval=3,
         max_keep_ckpts=1,
     )
+
+
+def test_resume_without_a_path_explains_the_work_dir(tmp_path):
+    from unittest import mock
+
+    from mmengine.config import Config
+
+    from fer_mm.engine import runner_setup
+
+    cfg = Config(dict(resume=True, load_from=None, work_dir=str(tmp_path)))
+    with mock.patch.object(runner_setup, 'print_log') as log:
+        runner_setup.check_resume(cfg)  # no last_checkpoint: a log line
+    (msg,), _ = log.call_args
+    assert f'no {tmp_path}/last_checkpoint' in msg and 'from scratch' in msg
+
+    marker = tmp_path / 'last_checkpoint'
+    marker.write_text('')
+    with pytest.raises(ValueError, match=r'last_checkpoint is empty'):
+        runner_setup.check_resume(cfg)
+    marker.write_text(str(tmp_path / 'epoch_7.pth'))
+    with pytest.raises(FileNotFoundError, match=r'names .*epoch_7.pth'):
+        runner_setup.check_resume(cfg)
+    (tmp_path / 'epoch_7.pth').write_bytes(b'x')
+    runner_setup.check_resume(cfg)  # a file to resume from: no complaint
