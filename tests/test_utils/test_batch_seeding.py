@@ -30,7 +30,7 @@ class RandomDraws(Dataset):
         )
 
 
-def _epochs(first, last, num_workers, persistent, seeded=True):
+def _epochs(first, last, num_workers, persistent, seeded=True, ctx=None):
     """Batches of epochs ``first``..``last`` from one (new) loader."""
     loader = DataLoader(
         RandomDraws(),
@@ -38,6 +38,7 @@ def _epochs(first, last, num_workers, persistent, seeded=True):
         shuffle=False,
         num_workers=num_workers,
         persistent_workers=persistent,
+        multiprocessing_context=ctx,
     )
     fetcher = install_batch_seeding(loader, seed=7) if seeded else None
     seed_global_generators(0)  # the workers' start seeds come from here
@@ -72,6 +73,15 @@ def test_same_draws_for_any_worker_setting(workers, persistent):
     other = _epochs(0, 1, num_workers=workers, persistent=persistent)
     for epoch in ref:
         assert torch.equal(ref[epoch], other[epoch])
+
+
+@pytest.mark.slow
+def test_spawned_persistent_worker_sees_the_epoch():
+    # (a pickled copy of the dataset: the epoch lives in shared memory)
+    full = _epochs(0, 2, num_workers=1, persistent=True, ctx='spawn')
+    forked = _epochs(0, 2, num_workers=1, persistent=True)
+    for epoch in full:
+        assert torch.equal(full[epoch], forked[epoch])
 
 
 def test_values_follow_the_formula():
