@@ -56,8 +56,33 @@ def parse_args():
         '--label-noise',
         type=float,
         default=0.0,
-        help='probability that a written label is replaced by another class',
+        help='rafdb: probability that a written training label is replaced '
+        '(test labels stay true; EmoLabel/true_labels.txt keeps them)',
     )
+    regime = parser.add_argument_group(
+        'rafdb regime knobs (method studies; defaults: the built-in set)'
+    )
+    regime.add_argument(
+        '--noise-type',
+        choices=('symmetric', 'pairwise'),
+        default='symmetric',
+        help='symmetric: any other class; pairwise: the confusable partner',
+    )
+    regime.add_argument(
+        '--train-scale', type=float, help='size of the training split alone'
+    )
+    regime.add_argument(
+        '--long-tail',
+        type=float,
+        default=1.0,
+        help="exponent of RAF-DB's class proportions (0 balanced, 1 RAF-DB)",
+    )
+    regime.add_argument('--occlusion', type=float, default=0.12)
+    regime.add_argument('--occlusion-size', type=float, default=1.0)
+    regime.add_argument('--pose-strength', type=float, default=1.0)
+    regime.add_argument('--test-occlusion', type=float)
+    regime.add_argument('--test-occlusion-size', type=float)
+    regime.add_argument('--test-pose-strength', type=float)
     parser.add_argument('--workers', type=int, default=None)
     return parser.parse_args()
 
@@ -91,6 +116,15 @@ def main():
         args.out_dir,
         scale=1.0 if args.scale is None else args.scale,
         label_noise=args.label_noise,
+        noise_type=args.noise_type,
+        train_scale=args.train_scale,
+        long_tail=args.long_tail,
+        occlusion=args.occlusion,
+        occlusion_size=args.occlusion_size,
+        pose_strength=args.pose_strength,
+        test_occlusion=args.test_occlusion,
+        test_occlusion_size=args.test_occlusion_size,
+        test_pose_strength=args.test_pose_strength,
         **common,
     )
     counts = meta['counts']

@@ -50,6 +50,10 @@ PARAM_JITTER = np.array([0.18, 0.20, 0.12, 0.10, 0.18, 0.06, 0.12, 0.12])
 IMG_SIZE = 100
 
 
+#: Default probability of an occluder (hand, glasses, microphone ...).
+OCCLUSION_RATE = 0.12
+
+
 def expression_vector(
     label: int, intensity: float, rng: np.random.Generator
 ) -> np.ndarray:
@@ -370,6 +374,9 @@ def render_face(
     label: int,
     rng: np.random.Generator,
     intensity_range: Tuple[float, float] = (0.25, 1.0),
+    occlusion: float = OCCLUSION_RATE,
+    occlusion_size: float = 1.0,
+    pose_strength: float = 1.0,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Render one 100x100 BGR face of RAF-DB class ``label``.
 
@@ -379,6 +386,14 @@ def render_face(
         intensity_range (tuple[float, float]): Range of the uniformly drawn
             expression intensity; 0 is a neutral face. Defaults to
             (0.25, 1.0).
+        occlusion (float): Probability of an occluder. Defaults to 0.12.
+        occlusion_size (float): Scale of the occluder's radii (6-16 px).
+            Defaults to 1.0.
+        pose_strength (float): Scale of the random pose ranges (roll
+            +-25 deg, scale +-15 %, shift +-6 px). Defaults to 1.0.
+
+    The knobs scale the ranges of the same random draws, so their defaults
+    give the same images as before they existed.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: The uint8 image (100x100x3, BGR) and
@@ -386,7 +401,15 @@ def render_face(
     """
     idt = _identity(rng)
     expr = expression_vector(label, rng.uniform(*intensity_range), rng)
-    return render_frame(idt, expr, _background(rng), rng)
+    return render_frame(
+        idt,
+        expr,
+        _background(rng),
+        rng,
+        occlusion=occlusion,
+        occlusion_size=occlusion_size,
+        pose_strength=pose_strength,
+    )
 
 
 def random_identity(rng: np.random.Generator) -> Dict:
@@ -399,6 +422,27 @@ def random_background(rng: np.random.Generator) -> np.ndarray:
     return _background(rng)
 
 
+def _draw_occluder(
+    img: np.ndarray, rng: np.random.Generator, size: float = 1.0
+) -> None:
+    """A solid ellipse (hand, glasses, microphone ...) of random colour,
+    place and radii ``size * U(6, 16)`` px, drawn into ``img``."""
+    color = tuple(float(v) for v in rng.uniform(0, 255, 3))
+    c = rng.uniform(20, 80, 2)
+    cv2.ellipse(
+        img,
+        _p(c),
+        _p(rng.uniform(6 * size, 16 * size, 2)),
+        float(rng.uniform(0, 180)),
+        0,
+        360,
+        color,
+        -1,
+        cv2.LINE_AA,
+        _SHIFT,
+    )
+
+
 def render_frame(
     idt: Dict,
     expr: np.ndarray,
@@ -407,6 +451,9 @@ def render_frame(
     pose: Optional[Tuple[float, float, float, float]] = None,
     light: Optional[Tuple[float, float, float]] = None,
     occluder: bool = True,
+    occlusion: float = OCCLUSION_RATE,
+    occlusion_size: float = 1.0,
+    pose_strength: float = 1.0,
 ) -> Tuple[np.ndarray, np.ndarray]:
     """Draw a face with given identity and expression on a background.
 
@@ -419,8 +466,11 @@ def render_frame(
             a random pose.
         light (tuple, optional): (direction radians, strength, gain).
             Defaults to random lighting.
-        occluder (bool): Allow a random occluder (12% of faces). Defaults to
-            True.
+        occluder (bool): Allow a random occluder. Defaults to True.
+        occlusion (float): Probability of the occluder. Defaults to 0.12.
+        occlusion_size (float): Scale of its radii. Defaults to 1.0.
+        pose_strength (float): Scale of the random pose's ranges (when
+            ``pose`` is not given). Defaults to 1.0.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: Image and 68 landmarks, as
@@ -431,26 +481,17 @@ def render_frame(
     _draw_face(img, idt, expr, pts, rng)
 
     # Occluder (hand, glasses, microphone ...) on some faces.
-    if occluder and rng.random() < 0.12:
-        color = tuple(float(v) for v in rng.uniform(0, 255, 3))
-        c = rng.uniform(20, 80, 2)
-        cv2.ellipse(
-            img,
-            _p(c),
-            _p(rng.uniform(6, 16, 2)),
-            float(rng.uniform(0, 180)),
-            0,
-            360,
-            color,
-            -1,
-            cv2.LINE_AA,
-            _SHIFT,
-        )
+    if occluder and rng.random() < occlusion:
+        _draw_occluder(img, rng, occlusion_size)
 
     # Head pose: roll, scale and shift about the face centre.
     if pose is None:
-        angle, scale = rng.uniform(-25, 25), rng.uniform(0.85, 1.15)
-        shift = rng.uniform(-6, 6, 2)
+        k = pose_strength
+        angle = rng.uniform(-25 * k, 25 * k)
+        # (the literals at k = 1: 1 - 0.15 is not the float 0.85)
+        lo, hi = (0.85, 1.15) if k == 1 else (1 - 0.15 * k, 1 + 0.15 * k)
+        scale = rng.uniform(lo, hi)
+        shift = rng.uniform(-6 * k, 6 * k, 2)
     else:
         angle, scale, shift = pose[0], pose[1], np.asarray(pose[2:4])
     mat = cv2.getRotationMatrix2D((idt['cx'], idt['cy']), angle, scale)
