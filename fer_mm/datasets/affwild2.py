@@ -428,6 +428,7 @@ class AffWild2(FERDataset):
         )
         sub._video, sub._frame = self._video[idx], self._frame[idx]
         sub._label = self._label[idx]
+        sub.fingerprint = None  # the parent's does not describe the subset
         return sub
 
     def extra_repr(self) -> List[str]:

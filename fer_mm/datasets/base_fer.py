@@ -104,6 +104,12 @@ class FERDataset(BaseDataset):
         super().full_init()
         self.report_fingerprint()
 
+    def get_subset(self, indices):
+        """A subset; its :attr:`fingerprint` is not its parent's."""
+        sub = super().get_subset(indices)
+        sub.fingerprint = None
+        return sub
+
     def report_fingerprint(self) -> Optional[dict]:
         """Measure the built tree, compare it with the published split and
         log one line (a warning where they differ)."""

@@ -108,6 +108,7 @@ def test_subsets_and_remapped_labels_are_not_compared(tmp_path, logs):
     assert '100 samples' in lines[0]
     assert 'not compared: target_classes remaps the labels' in lines[1]
     assert ds.fingerprint['matches'] is None
+    assert ds.get_subset(5).fingerprint is None
 
 
 def test_fer2013_folder_fingerprint_names_the_test_folder(tmp_path, logs):
