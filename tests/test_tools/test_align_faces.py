@@ -251,6 +251,9 @@ def test_interrupted_run_resumes_without_redoing(tmp_path, monkeypatch):
     assert len(before) == 3
     mtimes = {p: os.stat(osp.join(out, p)).st_mtime_ns for p in before}
     monkeypatch.undo()
+    # A kill can also cut the journal's last line short.
+    with open(osp.join(out, 'align_faces.jsonl'), 'a') as f:
+        f.write('{"key": "cut sh')
     report = _tool().main([video, '--out-dir', out])
     # 3 crops and 1 no-face frame were finished before the interruption.
     assert report['skipped_done'] == 4
@@ -258,6 +261,7 @@ def test_interrupted_run_resumes_without_redoing(tmp_path, monkeypatch):
     for p in before:
         assert os.stat(osp.join(out, p)).st_mtime_ns == mtimes[p]
     assert digests(out) == digests(clean)
+    assert len(journal(out)) == 10  # every line parses, one per frame
     assert not [
         f for _, _, files in os.walk(out) for f in files if f.endswith('.tmp')
     ]

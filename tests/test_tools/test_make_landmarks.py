@@ -80,7 +80,11 @@ def test_killed_run_continues_from_its_partial_file(rafdb, tmp_path):
     with open(out + '.partial', 'w') as f:
         f.write(''.join(f'{n} {fake}\n' for n in names[:3]))
         f.write(f'{names[3]} 1.0 2.')
-    report = _tool().main([img_root, out])
+    tool = _tool()
+    tool.read_partial(out + '.partial')  # what the next run starts from
+    with open(out + '.partial') as f:
+        assert f.read().count('\n') == 3  # the cut line is gone
+    report = tool.main([img_root, out])
     assert report['box_sources']['resumed'] == 3
     found = load_landmarks(out)
     for n in names[:3]:  # kept, not recomputed

@@ -190,6 +190,7 @@ class Journal:
     def __init__(self, out_dir: str):
         self.path = osp.join(out_dir, JOURNAL)
         self.done: Dict[str, dict] = {}
+        drop_unfinished_line(self.path)
         if osp.isfile(self.path):
             with open(self.path, encoding='utf-8') as f:
                 for line in f:
@@ -206,6 +207,18 @@ class Journal:
 
     def close(self) -> None:
         self._file.close()
+
+
+def drop_unfinished_line(path: str) -> None:
+    """Cut a journal back to its last complete line (a run killed while
+    writing a line leaves it unfinished; appending to it would merge it with
+    the next one)."""
+    if not osp.isfile(path):
+        return
+    with open(path, 'rb+') as f:
+        data = f.read()
+        if data and not data.endswith(b'\n'):
+            f.truncate(data.rfind(b'\n') + 1)
 
 
 def write_whole(path: str, data: bytes) -> None:

@@ -75,6 +75,10 @@ def read_partial(path: str) -> dict:
     face); a last line cut short is dropped."""
     done = {}
     if osp.isfile(path):
+        with open(path, 'rb+') as f:  # cut an unfinished last line
+            data = f.read()
+            if data and not data.endswith(b'\n'):
+                f.truncate(data.rfind(b'\n') + 1)
         with open(path, encoding='utf-8') as f:
             for line in f:
                 if line.endswith('\n') and line.strip():
