@@ -8,7 +8,11 @@
 Each (config, seed) runs ``tools/train.py`` then ``tools/test.py`` on the
 last checkpoint; FERMetric's ``fer_metrics.json`` of every run is collected
 and a markdown table of accuracy, average accuracy, macro F1 and the F1 of
-the rarest training class is printed (and written to ``summary.md``).
+the rarest training class is printed (and written to ``summary.md``): mean
++- sample standard deviation over the seeds, every per-seed value, and for
+each config after the first its paired difference to the first (the
+baseline: same seeds) with a 95 % confidence interval
+(:func:`fer_mm.evaluation.paired_statistics.paired_difference`).
 Finished runs are reused when the script is started again.
 """
 
@@ -21,6 +25,8 @@ import sys
 import time
 
 import numpy as np
+
+from fer_mm.evaluation.paired_statistics import paired_difference
 
 HERE = osp.dirname(osp.abspath(__file__))
 TOOLS = osp.dirname(HERE)
@@ -98,25 +104,53 @@ def main():
                 flush=True,
             )
         runs = np.array(runs)
-        rows.append((name, runs.mean(0), runs.std(0)))
+        rows.append((name, runs))
     header = (
         f'| config | accuracy | average accuracy | macro F1 | '
         f'{args.rare_class} F1 |\n|---|---|---|---|---|\n'
     )
+    ddof = 1 if len(args.seeds) > 1 else 0
     body = ''.join(
         f'| {n} | '
-        + ' | '.join(f'{a:.2f} +- {s:.2f}' for a, s in zip(mu, sd))
+        + ' | '.join(
+            f'{a:.2f} +- {s:.2f}'
+            for a, s in zip(runs.mean(0), runs.std(0, ddof=ddof))
+        )
         + ' |\n'
-        for n, mu, sd in rows
+        for n, runs in rows
     )
+    per_seed = ''.join(
+        f'| {n} | '
+        + ' | '.join(', '.join(f'{v:.2f}' for v in col) for col in runs.T)
+        + ' |\n'
+        for n, runs in rows
+    )
+    paired = ''
+    if len(rows) > 1 and len(args.seeds) > 1:
+        base_name, base = rows[0]
+        paired = (
+            f'\nPaired difference to {base_name} (same seeds), mean '
+            '[95 % CI]:\n\n' + header
+        )
+        for n, runs in rows[1:]:
+            cells = []
+            for j in range(runs.shape[1]):
+                r = paired_difference(runs[:, j], base[:, j])
+                cells.append(
+                    f'{r["mean"]:+.2f} [{r["ci_low"]:+.2f}, {r["ci_high"]:+.2f}]'
+                )
+            paired += f'| {n} | ' + ' | '.join(cells) + ' |\n'
     table = (
         header
         + body
         + (
             f'\n{len(args.seeds)} seeds '
             f'({", ".join(map(str, args.seeds))}); mean +- '
-            'std (population).\n'
+            f'std (ddof {ddof}).\n\nPer seed:\n\n'
         )
+        + header
+        + per_seed
+        + paired
     )
     print(table)
     os.makedirs(args.work_dir, exist_ok=True)
