@@ -222,6 +222,11 @@ def test_photos_rafdb_style_and_no_face_report(tmp_path, astronaut, coffee):
     )
     assert again['crops_written'] == 0 and again['skipped_done'] == 2
     assert again['no_face'] == report['no_face']
+    # Crops written inside the input folder are not taken as photos.
+    inside = str(folder / 'aligned')
+    _tool().main([str(folder), '--out-dir', inside])
+    twice = _tool().main([str(folder), '--out-dir', inside])
+    assert twice['inputs']['images'] == 2 and twice['skipped_done'] == 2
 
 
 def test_interrupted_run_resumes_without_redoing(tmp_path, monkeypatch):

@@ -119,10 +119,14 @@ def build_face_detector(args):
 
 
 # ------------------------------------------------------------------ inputs
-def collect_inputs(paths: List[str]) -> Tuple[List[str], List[str], List]:
+def collect_inputs(
+    paths: List[str], out_dir: Optional[str] = None
+) -> Tuple[List[str], List[str], List]:
     """Images, videos and skipped files (not an image or video) of the
-    inputs; folders are searched recursively."""
+    inputs; folders are searched recursively, leaving out ``out_dir`` (the
+    crops of an earlier run are no inputs)."""
     images, videos, skipped = [], [], []
+    out = osp.abspath(out_dir) + os.sep if out_dir else None
 
     def add(path: str, explicit: bool) -> None:
         lower = path.lower()
@@ -143,6 +147,8 @@ def collect_inputs(paths: List[str]) -> Tuple[List[str], List[str], List]:
             for found in sorted(
                 glob.glob(osp.join(path, '**', '*'), recursive=True)
             ):
+                if out and osp.abspath(found).startswith(out):
+                    continue
                 if osp.isfile(found):
                     add(found, explicit=False)
         elif osp.isfile(path):
@@ -347,7 +353,7 @@ def count_units(images: List[str], videos: List[str], every: int) -> int:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    images, videos, skipped = collect_inputs(args.inputs)
+    images, videos, skipped = collect_inputs(args.inputs, args.out_dir)
     if not images and not videos:
         raise ValueError(f'no images or videos in {args.inputs}')
     style = args.style
