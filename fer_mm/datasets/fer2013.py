@@ -35,9 +35,10 @@ FER2013_SPLITS = {
     'test': 'PrivateTest',
 }
 #: Per-class counts of each Usage of the released fer2013.csv (FER2013 order:
-#: Angry, Disgust, Fear, Happy, Sad, Surprise, Neutral). The totals are the
-#: published split sizes (28,709 / 3,589 / 3,589); the folder release's
-#: test/ holds PublicTest + PrivateTest (7,178).
+#: Angry, Disgust, Fear, Happy, Sad, Surprise, Neutral), as commonly reported
+#: for that file (not re-counted here: the file cannot be shipped); each
+#: split's counts sum to its published size (28,709 / 3,589 / 3,589), and the
+#: folder release's test/ holds PublicTest + PrivateTest (7,178).
 FER2013_OFFICIAL_COUNTS = {
     'Training': (3995, 436, 4097, 7215, 4830, 3171, 4965),
     'PublicTest': (467, 56, 496, 895, 653, 415, 607),
@@ -311,7 +312,7 @@ class FER2013(_InMemoryFERDataset):
             FER2013_CATEGORIES,
             counts,
             image_size=(FER2013_SIZE, FER2013_SIZE),
-            source='counts of the released fer2013.csv',
+            source='per-class counts commonly reported for fer2013.csv',
         )
 
     def _load_folders(self) -> List[dict]:
