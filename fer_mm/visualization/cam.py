@@ -10,7 +10,9 @@ choice and ViT token reshaping are mmpretrain's ``vis_cam.py``.
 
 DAN's four attention heads carry their own spatial maps
 (:func:`dan_head_maps`): the ``(H, W)`` weights each head puts on the
-feature map, no gradient needed.
+feature map, no gradient needed. POSTER V2's landmark-to-image window
+cross-attention gives one map per scale (:func:`window_attention_maps`): how
+much attention the landmark queries pay to each image position.
 """
 
 import contextlib
@@ -120,6 +122,86 @@ def dan_head_maps(model: nn.Module, inputs: torch.Tensor) -> List[np.ndarray]:
     return [_normalise(m) for m in maps]
 
 
+def window_attention(module, x: torch.Tensor, query: torch.Tensor):
+    """The attention weights ``(B, heads, N, N)`` (queries x keys) of a
+    :class:`~fer_mm.models.utils.WindowCrossAttention` on ``x`` / ``query``:
+    ``softmax(q k^T / sqrt(d) + relative position bias)``, what its
+    ``scaled_dot_product_attention`` call applies."""
+    B, N, C = x.shape
+    heads = module.num_heads
+    head_dims = C // heads
+    k = module.kv(x).reshape(B, N, 2, heads, head_dims)[:, :, 0]
+    k = k.transpose(1, 2)
+    q = query.reshape(B, N, heads, head_dims).transpose(1, 2)
+    index = module.relative_position_index.view(-1)
+    bias = module.relative_position_bias_table[index].view(N, N, heads)
+    logits = q @ k.transpose(-2, -1) * head_dims**-0.5
+    return (logits + bias.permute(2, 0, 1)[None]).softmax(dim=-1)
+
+
+def window_attention_maps(
+    model: nn.Module, inputs: torch.Tensor
+) -> List[np.ndarray]:
+    """POSTER V2's window cross-attention, one ``(h, w)`` map per scale:
+    the attention each image position receives from the landmark queries
+    (mean over heads and queries), scaled to [0, 1].
+
+    Args:
+        model (nn.Module): A classifier whose backbone has
+            :class:`~fer_mm.models.utils.WindowCrossAttention` modules.
+        inputs (Tensor): One preprocessed input ``(1, 3, H, W)``.
+
+    Returns:
+        list[np.ndarray]: One map per attention module (empty without).
+    """
+    from ..models.utils import WindowCrossAttention
+
+    mods = [m for m in model.modules() if isinstance(m, WindowCrossAttention)]
+    maps, hooks = [], []
+
+    def keep(mod, args, out):
+        attn = window_attention(mod, *args)
+        received = attn.mean(dim=(1, 2))[0].float().cpu().numpy()
+        maps.append(received.reshape(mod.window_size))
+
+    hooks = [m.register_forward_hook(keep) for m in mods]
+    try:
+        with torch.no_grad():
+            model(inputs, mode='tensor')
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return [_normalise(m) for m in maps]
+
+
+def _last_feature_map(model: nn.Module, inputs: torch.Tensor):
+    """Name and module of the backbone's last ``(B, C, H, W)`` output with
+    ``H, W > 1``, found by one forward pass."""
+    seen, hooks = [], []
+    for name, mod in model.backbone.named_modules(prefix='backbone'):
+        hooks.append(
+            mod.register_forward_hook(
+                lambda m, a, out, n=name: seen.append((n, m))
+                if torch.is_tensor(out)
+                and out.dim() == 4
+                and min(out.shape[2:]) > 1
+                else None
+            )
+        )
+    try:
+        with torch.no_grad():
+            model.backbone(inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    if not seen:
+        raise ValueError(
+            'the backbone has no (B, C, H, W) output to explain: pass '
+            'target_layers (and vit_like=True for a token layer)'
+        )
+    return seen[-1]
+
+
 class FaceCAM:
     """Class activation maps of the faces an inferencer finds.
 
@@ -131,7 +213,8 @@ class FaceCAM:
         target_layers (Sequence[str], optional): Module names (as in
             ``model.named_modules()``). Defaults to None: mmpretrain's choice,
             the backbone's last norm layer (the one before the last attention
-            block for a ViT-like backbone).
+            block for a ViT-like backbone), or, when that layer outputs
+            pooled vectors (POSTER V2), the backbone's last feature map.
         vit_like (bool): The target layer outputs ``(B, L, C)`` tokens.
             Defaults to False.
         num_extra_tokens (int, optional): Class / distillation tokens to drop
@@ -178,6 +261,10 @@ class FaceCAM:
                 layers = script.get_default_target_layers(model, args)
             names = {id(m): n for n, m in model.named_modules()}
             self.target_layer_names = [names[id(m)] for m in layers]
+            if not vit_like and not self._is_map(layers[0]):
+                # a pooled norm (POSTER V2's final_norm): the last map
+                name, layer = _last_feature_map(model, self._probe())
+                layers, self.target_layer_names = [layer], [name]
         self.cam = script.METHOD_MAP[self.method](
             model=_Logits(model),
             target_layers=layers,
@@ -185,6 +272,21 @@ class FaceCAM:
                 script.reshape_transform, model=model, args=args
             ),
         )
+
+    def _probe(self) -> torch.Tensor:
+        w, h = self.inferencer.aligner.out_size
+        return self.preprocess(np.zeros((h, w, 3), np.uint8))
+
+    def _is_map(self, layer: nn.Module) -> bool:
+        """Whether ``layer`` outputs a ``(B, C, H, W)`` map."""
+        out = []
+        hook = layer.register_forward_hook(lambda m, a, o: out.append(o))
+        try:
+            with torch.no_grad():
+                self.model(self._probe(), mode='tensor')
+        finally:
+            hook.remove()
+        return bool(out) and torch.is_tensor(out[0]) and out[0].dim() == 4
 
     def preprocess(self, crop: np.ndarray) -> torch.Tensor:
         """The model input ``(1, 3, H, W)`` of one aligned BGR crop: the
@@ -206,8 +308,10 @@ class FaceCAM:
 
         Returns:
             dict: ``cam`` (``(H, W)`` float32 in [0, 1], the crop's size),
-            ``overlay`` (uint8 BGR), ``target`` (class index), and
-            ``head_maps`` / ``head_overlays`` for a DAN neck.
+            ``overlay`` (uint8 BGR), ``target`` (class index),
+            ``head_maps`` / ``head_overlays`` for a DAN neck and
+            ``window_maps`` / ``window_overlays`` for POSTER V2's window
+            cross-attention.
         """
         from pytorch_grad_cam.utils.model_targets import (
             ClassifierOutputTarget,
@@ -223,6 +327,14 @@ class FaceCAM:
         h, w = crop.shape[:2]
         cam = np.clip(cv2.resize(gray, (w, h)), 0, 1).astype(np.float32)
         out = dict(cam=cam, overlay=overlay_map(crop, cam), target=target)
+        windows = window_attention_maps(self.model, x)
+        if windows:
+            out['window_maps'] = [
+                np.clip(cv2.resize(m, (w, h)), 0, 1) for m in windows
+            ]
+            out['window_overlays'] = [
+                overlay_map(crop, m) for m in out['window_maps']
+            ]
         heads = dan_head_maps(self.model, x)
         if heads:
             out['head_maps'] = [

@@ -19,6 +19,7 @@ from tests.helpers.tiny_config import tool_env  # noqa: E402
 
 RESNET = 'configs/resnet/resnet18_1xb64-30e_synthetic-rafdb.py'
 DAN = 'configs/dan/dan_resnet18_1xb64-8e_synthetic-rafdb.py'
+POSTER = 'configs/poster_v2/posterv2_1xb32-5e_synthetic-rafdb.py'
 
 
 @pytest.fixture(scope='module')
@@ -38,7 +39,7 @@ def _one_thread():
 
 def inferencer(repo_root, rel):
     torch.manual_seed(0)  # seeded random weights
-    return FERInferencer(osp.join(repo_root, rel))
+    return FERInferencer(osp.join(repo_root, rel), allow_random=True)
 
 
 def scale(m):
@@ -134,6 +135,7 @@ def test_vis_cam_tool_writes_the_strips(repo_root, astronaut, tmp_path):
             'tools/visualization/vis_cam.py',
             str(photo),
             DAN,
+            '--allow-random',
             '--out-dir',
             str(out),
         ],
@@ -152,3 +154,42 @@ def test_vis_cam_tool_writes_the_strips(repo_root, astronaut, tmp_path):
     assert np.abs(cam - crop).mean() > 10
     heads = [strip[28:, 224 * k : 224 * (k + 1)] for k in range(2, 6)]
     assert all(np.abs(h.astype(int) - crop).mean() > 10 for h in heads)
+
+
+def test_window_attention_is_what_the_module_applies():
+    from fer_mm.models.utils import WindowCrossAttention
+    from fer_mm.visualization import window_attention
+
+    torch.manual_seed(0)
+    mod = WindowCrossAttention(embed_dims=16, num_heads=2, window_size=4)
+    mod.init_weights()
+    mod.eval()
+    x, query = torch.randn(2, 16, 16), torch.randn(2, 16, 16)
+    with torch.no_grad():
+        attn = window_attention(mod, x, query)
+        assert attn.shape == (2, 2, 16, 16)
+        torch.testing.assert_close(attn.sum(-1), torch.ones(2, 2, 16))
+        # the module's output is these weights applied to its values
+        v = mod.kv(x).reshape(2, 16, 2, 2, 8)[:, :, 1].transpose(1, 2)
+        out = mod.proj((attn @ v).transpose(1, 2).reshape(2, 16, 16))
+        torch.testing.assert_close(out, mod(x, query), atol=1e-5, rtol=1e-5)
+
+
+def test_poster_v2_windows_and_default_layer(repo_root):
+    torch.manual_seed(0)
+    inf = FERInferencer(
+        osp.join(repo_root, POSTER), detector=None, allow_random=True
+    )
+    cams = FaceCAM(inf)
+    # mmpretrain's default (the pooled final_norm) explains no position:
+    # the backbone's last feature map instead
+    assert cams.target_layer_names == ['backbone.token_embeds.2']
+    crop = np.random.default_rng(0).integers(0, 256, (100, 100, 3), np.uint8)
+    res = cams.explain_crop(crop)
+    assert res['cam'].shape == (100, 100)
+    assert res['cam'].max() - res['cam'].min() > 0.5
+    # one map per window cross-attention scale, each on the crop
+    assert len(res['window_maps']) == len(res['window_overlays']) == 3
+    for m, over in zip(res['window_maps'], res['window_overlays']):
+        assert m.shape == (100, 100) and m.max() > m.min()
+        assert np.abs(over.astype(int) - crop.astype(int)).mean() > 10

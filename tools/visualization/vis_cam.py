@@ -8,7 +8,8 @@
 For each face: the faces are detected and aligned as by
 ``demo/image_demo.py``, and ``DIR/<image>_face<i>.png`` shows the aligned
 crop, its class activation map for the predicted (or ``--target-class``)
-class, and for a DAN model the spatial map of each attention head. Unlike
+class, for a DAN model the spatial map of each attention head, and for
+POSTER V2 where its landmark queries attend in each window cross-attention. Unlike
 mmpretrain's ``tools/visualization/vis_cam.py`` (whose methods and default
 target layer this uses), the map is of the face the classifier scored, not
 of the whole photo. Needs ``pip install "fer_mm[cam]"`` (grad-cam).
@@ -21,7 +22,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
-from fer_mm.apis.cli import add_model_args, build_inferencer
+from fer_mm.apis.cli import add_model_args, build_inferencer, split_model_arg
 
 PANEL = 224
 
@@ -30,8 +31,10 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='CAMs of facial expression models on the aligned faces'
     )
-    parser.add_argument('images', nargs='+', help='photos')
-    add_model_args(parser)
+    parser.add_argument(
+        'images', nargs='+', help='photos, then the model (as image_demo.py)'
+    )
+    add_model_args(parser, positional=False)
     parser.add_argument(
         '--method',
         default='gradcam',
@@ -53,7 +56,9 @@ def parse_args(argv=None):
         help='the target layer outputs (B, L, C) tokens',
     )
     parser.add_argument('--num-extra-tokens', type=int)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.images, args.model = split_model_arg(args.images)
+    return args
 
 
 def panel(img: np.ndarray, title: str) -> np.ndarray:
@@ -67,13 +72,15 @@ def panel(img: np.ndarray, title: str) -> np.ndarray:
 
 
 def face_strip(res: dict, method: str) -> np.ndarray:
-    """Crop, CAM and the DAN heads' maps side by side."""
+    """Crop, CAM, DAN heads' and POSTER V2 windows' maps side by side."""
     panels = [
         panel(res['crop'], f'{res["pred_class"]} {res["pred_score"]:.2f}'),
         panel(res['overlay'], f'{method}: {res["target_class"]}'),
     ]
     for i, over in enumerate(res.get('head_overlays', [])):
         panels.append(panel(over, f'DAN head {i + 1}'))
+    for i, over in enumerate(res.get('window_overlays', [])):
+        panels.append(panel(over, f'window attn {i + 1}'))
     return np.hstack(panels)
 
 
