@@ -46,4 +46,5 @@ napoleon_numpy_docstring = False
 html_theme = 'sphinx_rtd_theme'
 html_theme_options = {'navigation_depth': 3, 'collapse_navigation': False}
 html_title = f'fer_mm {release}'
-html_static_path = []
+html_static_path = ['_static']
+html_css_files = ['css/tables.css']
