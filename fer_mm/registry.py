@@ -22,6 +22,12 @@ _NAMES = [
 ]
 for _name in _NAMES:
     _parent = getattr(_mmpretrain, _name)
-    globals()[_name] = Registry(_parent.name, parent=_parent, scope='fer_mm')
+    # A re-import (importlib.reload, a test that imports modules afresh)
+    # finds the child already attached to mmpretrain's registry: reuse it.
+    # (An empty Registry is falsy: compare with None.)
+    _child = _parent.children.get('fer_mm')
+    if _child is None:
+        _child = Registry(_parent.name, parent=_parent, scope='fer_mm')
+    globals()[_name] = _child
 
 __all__ = list(_NAMES)

@@ -11,7 +11,6 @@ import torch
 import torch.nn as nn
 from mmpretrain.registry import MODELS
 
-
 #: The reference's epsilon (``sys.float_info.epsilon``, 2.22e-16).
 REFERENCE_EPS = sys.float_info.epsilon
 
