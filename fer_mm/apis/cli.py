@@ -22,6 +22,44 @@ def looks_like_model(arg: str) -> bool:
     return not osp.exists(arg) and arg in list_models()
 
 
+def add_face_args(parser: argparse.ArgumentParser) -> None:
+    """Face detection and alignment options: ``--detector``,
+    ``--min-face-size``, ``--template`` and ``--align-size`` (the demos and
+    ``tools/dataset_converters/align_faces.py``)."""
+    parser.add_argument(
+        '--detector',
+        default='mtcnn',
+        help='mtcnn (default), haar or a registered FACE_DETECTORS type',
+    )
+    parser.add_argument(
+        '--min-face-size',
+        type=int,
+        help='smallest face side in pixels (detector default if unset)',
+    )
+    parser.add_argument(
+        '--template',
+        default='rafdb',
+        help='alignment template: rafdb (default) or arcface',
+    )
+    parser.add_argument(
+        '--align-size',
+        type=int,
+        help='aligned crop side (default: the template size, 100 for rafdb)',
+    )
+
+
+def detector_config(args) -> dict:
+    """The ``FACE_DETECTORS`` config of :func:`add_face_args`' options."""
+    detector = dict(type=args.detector)
+    if args.min_face_size:
+        size = args.min_face_size
+        if args.detector.lower() == 'mtcnn':
+            detector['min_face_size'] = size
+        else:
+            detector['min_size'] = (size, size)
+    return detector
+
+
 def add_model_args(
     parser: argparse.ArgumentParser, positional: bool = True
 ) -> None:
@@ -58,30 +96,11 @@ def add_model_args(
         action='store_true',
         help='do not write drawn images / video',
     )
-    parser.add_argument(
-        '--detector',
-        default='mtcnn',
-        help='mtcnn (default), haar or a registered FACE_DETECTORS type',
-    )
-    parser.add_argument(
-        '--min-face-size',
-        type=int,
-        help='smallest face side in pixels (detector default if unset)',
-    )
+    add_face_args(parser)
     parser.add_argument(
         '--no-detect',
         action='store_true',
         help='inputs are already cropped and aligned faces (no detection, no alignment)',
-    )
-    parser.add_argument(
-        '--template',
-        default='rafdb',
-        help='alignment template: rafdb (default) or arcface',
-    )
-    parser.add_argument(
-        '--align-size',
-        type=int,
-        help='aligned crop side (default: the template size)',
     )
     parser.add_argument(
         '--batch-size', type=int, default=32, help='faces per forward pass'
@@ -122,17 +141,7 @@ def split_model_arg(words: List[str]) -> Tuple[List[str], Optional[str]]:
 def build_inferencer(args) -> FERInferencer:
     if args.threads:
         torch.set_num_threads(args.threads)
-    detector = None
-    if not args.no_detect:
-        detector = dict(type=args.detector)
-        if args.min_face_size:
-            key = (
-                'min_face_size'
-                if args.detector.lower() == 'mtcnn'
-                else 'min_size'
-            )
-            size = args.min_face_size
-            detector[key] = size if key == 'min_face_size' else (size, size)
+    detector = None if args.no_detect else detector_config(args)
     return FERInferencer(
         args.model,
         args.checkpoint,

@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from fer_mm.apis.cli import add_face_args, detector_config
 from fer_mm.apis.face import FaceAligner, FaceDetections
 from fer_mm.apis.fer_inferencer import build_detector
 from fer_mm.apis.inputs import (
@@ -75,26 +76,7 @@ def parse_args(argv=None):
         help='faces per photo: the largest (default) or all; video frames '
         'always keep the largest',
     )
-    parser.add_argument(
-        '--detector',
-        default='mtcnn',
-        help='mtcnn (default), haar or a registered FACE_DETECTORS type',
-    )
-    parser.add_argument(
-        '--min-face-size',
-        type=int,
-        help='smallest face side in pixels (detector default if unset)',
-    )
-    parser.add_argument(
-        '--template',
-        default='rafdb',
-        help='alignment template: rafdb (default) or arcface',
-    )
-    parser.add_argument(
-        '--align-size',
-        type=int,
-        help='aligned crop side (default: the template size, 100 for rafdb)',
-    )
+    add_face_args(parser)
     parser.add_argument(
         '--every', type=int, default=1, help='video frame stride (default 1)'
     )
@@ -107,12 +89,7 @@ def parse_args(argv=None):
 
 def build_face_detector(args):
     """The detector the demos build from the same options."""
-    detector = dict(type=args.detector)
-    if args.min_face_size:
-        if args.detector.lower() == 'mtcnn':
-            detector['min_face_size'] = args.min_face_size
-        else:
-            detector['min_size'] = (args.min_face_size, args.min_face_size)
+    detector = detector_config(args)
     if args.detector.lower() == 'mtcnn':
         detector['device'] = args.device
     return build_detector(detector)
