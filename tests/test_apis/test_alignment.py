@@ -9,6 +9,7 @@ from fer_mm.testing.synthetic.face_renderer import (
     random_identity,
     render_frame,
 )
+from tests.helpers.face_geometry import MEAN_GEOMETRY
 
 
 def five_points(pts68):
@@ -58,24 +59,6 @@ def test_aligner_arguments():
     aligner = FaceAligner('rafdb', out_size=200)
     assert aligner.out_size == (200, 200)
     np.testing.assert_allclose(aligner.template, TEMPLATES['rafdb'][0] * 2)
-
-
-MEAN_GEOMETRY = dict(
-    cx=50.0,
-    cy=54.0,
-    face_a=32.5,
-    face_b=40.5,
-    eye_dx=14.5,
-    eye_dy=-10.0,
-    eye_w=5.7,
-    eye_h=2.7,
-    brow_gap=5.75,
-    brow_tilt=0.0,
-    nose_len=15.0,
-    mouth_dy=20.5,
-    mouth_w=10.0,
-    lip_t=2.1,
-)
 
 
 @pytest.mark.parametrize(

@@ -24,28 +24,13 @@ from fer_mm.testing.synthetic.face_renderer import (
     random_identity,
     render_frame,
 )
+from tests.helpers.face_geometry import MEAN_GEOMETRY
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'dataset_converters', 'align_faces.py')
 # The average face geometry of the generator (tests/test_apis/
 # test_alignment.py): its 5 points are the template's, so what remains of
 # the eye error is the detector's.
-MEAN_GEOMETRY = dict(
-    cx=50.0,
-    cy=54.0,
-    face_a=32.5,
-    face_b=40.5,
-    eye_dx=14.5,
-    eye_dy=-10.0,
-    eye_w=5.7,
-    eye_h=2.7,
-    brow_gap=5.75,
-    brow_tilt=0.0,
-    nose_len=15.0,
-    mouth_dy=20.5,
-    mouth_w=10.0,
-    lip_t=2.1,
-)
 SCALE, OFFSET = 2, np.array([70.0, 20.0])  # face 2x, placed at (70, 20)
 NO_FACE_FRAMES = {4, 9}  # 1-based frame numbers with the face left out
 
