@@ -28,8 +28,8 @@ from tests.helpers.face_geometry import MEAN_GEOMETRY
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'dataset_converters', 'align_faces.py')
-# The average face geometry of the generator (tests/test_apis/
-# test_alignment.py): its 5 points are the template's, so what remains of
+# MEAN_GEOMETRY, the average face geometry of the generator (tests/helpers/
+# face_geometry.py): its 5 points are the template's, so what remains of
 # the eye error is the detector's.
 SCALE, OFFSET = 2, np.array([70.0, 20.0])  # face 2x, placed at (70, 20)
 NO_FACE_FRAMES = {4, 9}  # 1-based frame numbers with the face left out
