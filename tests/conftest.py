@@ -29,6 +29,10 @@ def pytest_configure(config):
     # Keep subprocesses (tools/*.py) on the environment's interpreter and
     # away from oversubscribing the cores.
     os.environ.setdefault('OMP_NUM_THREADS', '2')
+    # A child killed by SIGSEGV / SIGABRT (native code) prints every
+    # thread's Python stack to its stderr (tests/helpers/subproc.py shows
+    # the tail of it when the child fails).
+    os.environ.setdefault('PYTHONFAULTHANDLER', '1')
     config.addinivalue_line(
         'markers',
         'slow: long subprocess / multi-process / training tests '

@@ -14,6 +14,8 @@ import zipfile
 import pytest
 from packaging.requirements import Requirement
 
+from tests.helpers.subproc import run_checked
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 REQ = osp.join(REPO, 'requirements')
 
@@ -137,14 +139,12 @@ def test_wheel_contents(tmp_path):
         '.mim',
     )
     shutil.copytree(REPO, src, ignore=skip, symlinks=True)
-    subprocess.run(
+    run_checked(
         [
             sys.executable, '-m', 'pip', 'wheel', '--no-deps',
             '--no-build-isolation', '-q', '-w', str(tmp_path / 'dist'),
             str(src),
         ],
-        check=True,
-        capture_output=True,
         timeout=600,
     )  # fmt: skip
     (wheel,) = os.listdir(tmp_path / 'dist')

@@ -7,7 +7,9 @@
   (a convolution with a channels_last weight returns a channels_last map), so
   the per-call reorders between PyTorch's NCHW and oneDNN's blocked layouts
   go away. ``'auto'`` converts mmpretrain classifiers that contain a
-  ``Conv2d``; the values are the same up to float rounding (tested within
+  ``Conv2d``, except CPU models with a strided 1x1 convolution of fewer than
+  16 input channels (:func:`channels_last_hazards`: a oneDNN heap
+  corruption); the values are the same up to float rounding (tested within
   1e-5).
 * **compile**: mmengine's own ``compile`` config key (``torch.compile`` of
   ``model.train_step``), ``tools/train.py --compile``. Inductor needs a C++
@@ -23,7 +25,7 @@ one MAC is two floating-point operations.
 """
 
 import shutil
-from typing import Optional, Union
+from typing import List, Optional, Union
 
 import torch
 import torch.nn as nn
@@ -39,8 +41,38 @@ def has_conv2d(model: nn.Module) -> bool:
     return any(isinstance(m, nn.Conv2d) for m in model.modules())
 
 
+# oneDNN's AVX-512 weight-gradient kernel of a strided 1x1 convolution
+# corrupts the heap in channels_last when the input has few channels (torch
+# 2.14.1, oneDNN 3.12, AMD EPYC with avx512_bf16; reproduced with a lone
+# nn.Conv2d(4, 8, 1, stride=2), input (15, 4, 12, 12), 2 OpenMP threads:
+# SIGSEGV / "corrupted size vs. prev_size" within 2000 steps; clean with
+# NCHW, one thread, batch 16, stride 1, a 3x3 kernel, ONEDNN_MAX_CPU_ISA=AVX2
+# or 16, 20, 24, 32, 40, 64 input channels; 2, 3, 4, 8, 12 crash). The
+# downsample of a ResNet's second stage is such a convolution when
+# base_channels < 16 (the narrow LSD configs and the tiny test models).
+CHANNELS_LAST_MIN_STRIDED_1X1_IN_CHANNELS = 16
+
+
+def channels_last_hazards(model: nn.Module) -> List[str]:
+    """Names of the CPU ``Conv2d`` that channels_last would send through
+    the faulty oneDNN kernel: 1x1, strided, fewer than
+    :data:`CHANNELS_LAST_MIN_STRIDED_1X1_IN_CHANNELS` input channels."""
+    if is_model_wrapper(model):
+        model = model.module
+    return [
+        name
+        for name, m in model.named_modules()
+        if isinstance(m, nn.Conv2d)
+        and tuple(m.kernel_size) == (1, 1)
+        and tuple(m.stride) != (1, 1)
+        and m.in_channels < CHANNELS_LAST_MIN_STRIDED_1X1_IN_CHANNELS
+        and m.weight.device.type == 'cpu'
+    ]
+
+
 def channels_last_applies(model: nn.Module) -> bool:
-    """``'auto'`` rule: an mmpretrain classifier with a ``Conv2d``.
+    """``'auto'`` rule: an mmpretrain classifier with a ``Conv2d`` and none
+    of the :func:`channels_last_hazards`.
 
     Generative models (mmagic) are left alone: their transposed
     convolutions and instance norms were never measured in NHWC.
@@ -49,7 +81,11 @@ def channels_last_applies(model: nn.Module) -> bool:
 
     if is_model_wrapper(model):
         model = model.module
-    return isinstance(model, BaseClassifier) and has_conv2d(model)
+    return (
+        isinstance(model, BaseClassifier)
+        and has_conv2d(model)
+        and not channels_last_hazards(model)
+    )
 
 
 def parse_channels_last(value) -> Union[str, bool]:
@@ -92,7 +128,8 @@ class ChannelsLastHook(Hook):
     convolution returns a channels_last map when its weight is one.
     Conversion happens in ``before_train`` (after weight initialisation and
     resuming, which copy into the parameters in place) and
-    ``before_val`` / ``before_test``.
+    ``before_val`` / ``before_test``. ``'auto'`` leaves a CPU model with a
+    :func:`channels_last_hazards` convolution in NCHW (and says so).
 
     Args:
         enabled (str | bool): ``'auto'`` (mmpretrain classifiers with a
@@ -104,11 +141,28 @@ class ChannelsLastHook(Hook):
     def __init__(self, enabled: Union[str, bool] = 'auto') -> None:
         self.enabled = parse_channels_last(enabled)
         self.converted = False
+        self.warned = False
 
     def _convert(self, runner) -> None:
         model = runner.model
-        if self.enabled is False:
+        if self.enabled is False or self.converted:
             return
+        hazards = channels_last_hazards(model)
+        if hazards and not self.warned:
+            self.warned = True
+            what = (
+                'stays in NCHW'
+                if self.enabled == 'auto'
+                else 'converted anyway (channels_last=True)'
+            )
+            runner.logger.warning(
+                f'ChannelsLastHook: model {what}: oneDNN corrupts memory in '
+                'the weight gradient of a strided 1x1 convolution with '
+                f'fewer than {CHANNELS_LAST_MIN_STRIDED_1X1_IN_CHANNELS} '
+                f'input channels in channels_last on a CPU ({hazards[0]}'
+                + (f' and {len(hazards) - 1} more' if len(hazards) > 1 else '')
+                + ')'
+            )
         if self.enabled == 'auto' and not channels_last_applies(model):
             return
         if not self.converted:

@@ -22,6 +22,7 @@ from fer_mm.engine.speed import (
     ChannelsLastHook,
     achieved_gflops,
     channels_last_applies,
+    channels_last_hazards,
     compile_available,
     convert_channels_last,
     fp32_flops_per_cycle,
@@ -165,13 +166,74 @@ def test_channels_last_applies():
     assert not channels_last_applies(nn.Sequential(nn.Conv2d(3, 4, 3)))
 
 
+def narrow_classifier(base):
+    """A ResNet-18 classifier whose second stage's downsample is a stride-2
+    1x1 convolution of ``base`` input channels."""
+    return MODELS.build(
+        dict(
+            type='ImageClassifier',
+            backbone=dict(
+                type='ResNet',
+                depth=18,
+                base_channels=base,
+                stem_channels=base,
+                out_indices=(3,),
+            ),
+            neck=dict(type='GlobalAveragePooling'),
+            head=dict(
+                type='LinearClsHead', num_classes=7, in_channels=8 * base
+            ),
+        )
+    )
+
+
+def test_channels_last_hazards():
+    """oneDNN's channels_last weight gradient of a strided 1x1 convolution
+    with few input channels corrupts the heap (SIGSEGV / SIGABRT in CI,
+    tests/test_tools/test_lsd_tools.py): 'auto' keeps such a model NCHW."""
+    seq = nn.Sequential
+    assert channels_last_hazards(seq(nn.Conv2d(4, 8, 1, stride=2))) == ['0']
+    assert channels_last_hazards(seq(nn.Conv2d(8, 16, 1, stride=(2, 1))))
+    for safe in (
+        nn.Conv2d(16, 32, 1, stride=2),
+        nn.Conv2d(4, 8, 3, stride=2),
+        nn.Conv2d(4, 8, 1),
+    ):
+        assert channels_last_hazards(seq(safe)) == [], safe
+    narrow = narrow_classifier(8)
+    assert channels_last_hazards(narrow) == ['backbone.layer2.0.downsample.0']
+    assert not channels_last_applies(narrow)
+    assert channels_last_applies(narrow_classifier(16))
+    assert channels_last_hazards(dan_model()) == []
+
+
+@pytest.mark.parametrize('enabled,expected', [('auto', False), (True, True)])
+def test_channels_last_hook_hazard(enabled, expected):
+    net = narrow_classifier(4)
+    runner = _Runner(net)
+    hook = ChannelsLastHook(enabled)
+    hook.before_train(runner)
+    hook.before_val(runner)
+    assert is_channels_last(net) is expected
+    assert len(runner.logger.warnings) == 1  # said once
+    assert 'backbone.layer2.0.downsample.0' in runner.logger.warnings[0]
+    what = 'stays in NCHW' if enabled == 'auto' else 'converted anyway'
+    assert what in runner.logger.warnings[0]
+
+
 class _Runner:
     def __init__(self, model):
         self.model = model
 
         class _Log:
+            def __init__(self):
+                self.warnings = []
+
             def info(self, msg):
                 self.msg = msg
+
+            def warning(self, msg):
+                self.warnings.append(msg)
 
         self.logger = _Log()
 

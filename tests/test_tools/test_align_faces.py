@@ -25,6 +25,7 @@ from fer_mm.testing.synthetic.face_renderer import (
     render_frame,
 )
 from tests.helpers.face_geometry import MEAN_GEOMETRY
+from tests.helpers.subproc import run_checked
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'dataset_converters', 'align_faces.py')
@@ -305,21 +306,14 @@ def test_killed_process_resumes_without_corrupting(tmp_path):
     before = digests(out)
     for rel in before:  # every finished crop decodes
         assert cv2.imread(osp.join(out, rel)) is not None
-    done = subprocess.run(
-        cmd, cwd=REPO, env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    run_checked(cmd, cwd=REPO, env=env)
     with open(osp.join(out, 'align_faces_report.json')) as f:
         report = json.load(f)
     assert report['skipped_done'] >= len(before)
     after = digests(out)
     assert {k: after[k] for k in before} == before
     clean = str(tmp_path / 'clean')
-    subprocess.run(
-        [sys.executable, TOOL, video, '--out-dir', clean],
-        cwd=REPO,
-        env=env,
-        check=True,
-        capture_output=True,
+    run_checked(
+        [sys.executable, TOOL, video, '--out-dir', clean], cwd=REPO, env=env
     )
     assert after == digests(clean)

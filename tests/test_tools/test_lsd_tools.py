@@ -4,13 +4,13 @@ import json
 import os
 import os.path as osp
 import random
-import subprocess
 import sys
 
 import pytest
 import torch
 
 from fer_mm.evaluation import soft_vote
+from tests.helpers.subproc import run_checked
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -113,9 +113,10 @@ def test_train_ddp_bag_and_ensemble(tmp_path):
     mt = _write(str(tmp_path), 'mt.py', data, True)
     emo = _write(str(tmp_path), 'emo.py', data, False)
     env = _env()
-    run = dict(cwd=REPO, env=env, check=True, capture_output=True, text=True)
+    # a failed child is reported with its code / signal and output tails
+    run = dict(cwd=REPO, env=env)
     # one model, one process
-    subprocess.run(
+    run_checked(
         [
             sys.executable,
             'tools/train.py',
@@ -129,7 +130,7 @@ def test_train_ddp_bag_and_ensemble(tmp_path):
     assert osp.isfile(single)
     # the same config on two CPU processes (gloo)
     env['PORT'] = str(random.randint(20000, 40000))
-    out = subprocess.run(
+    out = run_checked(
         ['tools/dist_train.sh', mt, '2', '--work-dir', str(tmp_path / 'ddp')],
         **run,
     )
@@ -138,7 +139,7 @@ def test_train_ddp_bag_and_ensemble(tmp_path):
         open(tmp_path / 'ddp' / 'last_checkpoint').read().strip()
     )
     # a bag of two members of different architectures, 50 % each
-    subprocess.run(
+    run_checked(
         [
             sys.executable,
             'tools/train_bag.py',
