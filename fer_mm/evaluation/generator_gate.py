@@ -89,30 +89,55 @@ def gate_verdict(
     shares: Dict[str, dict],
     threshold: float,
     classes: Optional[List[str]] = None,
+    reference: Optional[Dict[str, float]] = None,
 ) -> dict:
-    """Pass / fail of the gate: every checked class keeps at least
-    ``threshold`` of its images (the point estimate; the interval is
-    reported beside it).
+    """Pass / fail of the gate: every checked class keeps at least its
+    required share (the point estimate; the interval is reported beside it).
+
+    The required share is ``threshold`` (an absolute gate) or, with a
+    ``reference``, ``threshold * reference[c]`` (a relative gate): the
+    reference is the oracle's keep share on *real* images of class c (its
+    recall on a held-out real split), so a relative gate asks that generated
+    images of c are recognised at least ``threshold`` times as often as real
+    ones, which an oracle that is weak on a rare class can still judge.
 
     Args:
         shares (dict): The output of :func:`class_keep_shares`.
-        threshold (float): Minimum keep share, in (0, 1].
+        threshold (float): Minimum keep share (absolute) or minimum ratio to
+            the reference share (relative), in (0, 1].
         classes (list[str], optional): The classes to check; every class
             present when not given. A checked class with no generated image
             fails.
+        reference (dict[str, float], optional): Keep share of real images per
+            class name; must hold every checked class.
 
     Returns:
-        dict: ``{'threshold', 'passed', 'failed_classes'}``.
+        dict: ``{'threshold', 'checked_classes', 'passed', 'failed_classes',
+        'required': {class: share}, 'relative': bool}``.
     """
     if not 0 < threshold <= 1:
         raise ValueError(f'threshold must be in (0, 1], got {threshold}')
     checked = list(classes) if classes else list(shares)
+    if reference is not None:
+        missing = [c for c in checked if c not in reference]
+        if missing:
+            raise ValueError(
+                f'the reference has no share for {missing} '
+                f'(it holds {sorted(reference)})'
+            )
+        required = {c: threshold * float(reference[c]) for c in checked}
+    else:
+        required = {c: threshold for c in checked}
     failed = [
-        c for c in checked if c not in shares or shares[c]['share'] < threshold
+        c
+        for c in checked
+        if c not in shares or shares[c]['share'] < required[c]
     ]
     return dict(
         threshold=threshold,
         checked_classes=checked,
         passed=not failed,
         failed_classes=failed,
+        required=required,
+        relative=reference is not None,
     )

@@ -152,3 +152,74 @@ def test_tool_on_an_oracle_that_always_says_happiness(tmp_path):
     assert json.load(open(tmp_path / 'g.json'))['passed'] is True
     with pytest.raises(SystemExit, match=r"\['Joy'\] are not classes"):
         _tool().main([config, ckpt, root, '--classes', 'Joy'])
+
+
+def test_relative_gate_by_hand():
+    """With a reference (the oracle's keep shares on real images), class c
+    needs ``threshold * reference[c]``: 0.8 x 0.5 = 0.4 for A, 0.8 x 1.0 =
+    0.8 for B."""
+    # A: 2 of 4 kept (0.5 >= 0.4), B: 1 of 2 (0.5 < 0.8)
+    shares = class_keep_shares([0, 0, 0, 0, 1, 1], [0, 0, 2, 1, 1, 0], CLASSES)
+    reference = {'A': 0.5, 'B': 1.0, 'C': 0.25}
+    verdict = gate_verdict(shares, 0.8, ['A', 'B'], reference=reference)
+    assert verdict['passed'] is False
+    assert verdict['failed_classes'] == ['B']
+    assert verdict['required'] == pytest.approx({'A': 0.4, 'B': 0.8})
+    assert verdict['relative'] is True
+    # without the reference the same threshold fails both
+    absolute = gate_verdict(shares, 0.8, ['A', 'B'])
+    assert absolute['failed_classes'] == ['A', 'B']
+    assert absolute['required'] == {'A': 0.8, 'B': 0.8}
+    assert absolute['relative'] is False
+    # a checked class the reference does not hold cannot be judged
+    with pytest.raises(
+        ValueError, match=r"reference has no share for \['B'\]"
+    ):
+        gate_verdict(shares, 0.8, ['A', 'B'], reference={'A': 0.5})
+
+
+def test_tool_relative_to_a_reference_report(tmp_path):
+    """--reference reads another report of the tool (the oracle on real
+    images) and scales the threshold by its shares; a report that is not
+    one names the file and the missing key."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    import fer_mm  # noqa: F401
+
+    config = osp.join(
+        REPO, 'configs/mixaugment/vanilla_resnet18_1xb64-8e_synthetic-rafdb.py'
+    )
+    init_default_scope('mmpretrain')
+    cfg = Config.fromfile(config)
+    cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
+    model = MODELS.build(cfg.model)
+    state = model.state_dict()
+    state['head.fc.weight'].zero_()
+    state['head.fc.bias'].zero_()
+    state['head.fc.bias'][3] = 5.0  # always Happiness
+    ckpt = str(tmp_path / 'oracle.pth')
+    torch.save(dict(state_dict=state, meta={}), ckpt)
+    root = str(tmp_path / 'generated')
+    _generated_tree(root, [2, 4, 4])  # Fear x1, Happiness x2
+    ref = tmp_path / 'real.json'
+    # real images: Happiness kept 50 %, Fear 0 %
+    ref.write_text(
+        json.dumps(
+            dict(shares=dict(Happiness=dict(share=0.5), Fear=dict(share=0.0)))
+        )
+    )
+    report = _tool().main(
+        [config, ckpt, root, '--threshold', '0.9', '--reference', str(ref)]
+    )
+    # Happiness needs 0.45 (has 1.0); Fear needs 0.0 (has 0.0): passed
+    assert report['passed'] is True
+    assert report['required'] == pytest.approx(
+        {'Fear': 0.0, 'Happiness': 0.45}
+    )
+    assert report['reference'] == str(ref)
+    bad = tmp_path / 'bad.json'
+    bad.write_text(json.dumps(dict(passed=True)))
+    with pytest.raises(SystemExit, match=r"bad\.json.*no 'shares'"):
+        _tool().main([config, ckpt, root, '--reference', str(bad)])

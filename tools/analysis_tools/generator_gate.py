@@ -4,7 +4,8 @@ target class?
 
     python tools/analysis_tools/generator_gate.py ORACLE_CONFIG ORACLE_CKPT \
         GENERATED_ROOT [--split train] [--threshold 0.7] \
-        [--classes Fear Disgust] [--out gate.json] [--cfg-options k=v ...]
+        [--classes Fear Disgust] [--reference REAL.json] [--out gate.json] \
+        [--cfg-options k=v ...]
 
 GENERATED_ROOT is a tree the oracle's dataset class reads (the RAF-DB tree
 that ``tools/generative/vaegan_generate.py`` and
@@ -16,6 +17,13 @@ read as that class (the keep share), its 95 % Wilson interval and what the
 others were read as, and the verdict: the gate passes when every checked
 class keeps at least ``--threshold`` of its images. The same figures go to
 ``--out`` as JSON (default ``GENERATED_ROOT/generator_gate.json``).
+
+A relative gate: run the tool once on the real data tree (``--split test``,
+the oracle's recall per class on held-out real images), then pass that
+report as ``--reference``; every class then needs ``threshold`` times its
+real-image share, so the gate asks "recognised nearly as often as real
+faces" rather than an absolute share that an oracle weak on a rare class
+could not give even to real images.
 """
 
 import argparse
@@ -53,6 +61,11 @@ def parse_args(argv=None):
         '--classes',
         nargs='+',
         help='classes the gate checks (default: every class present)',
+    )
+    parser.add_argument(
+        '--reference',
+        help="a report of this tool on real images (the oracle's keep share "
+        'per class): the gate becomes relative, threshold x that share',
     )
     parser.add_argument('--out', help='JSON report')
     parser.add_argument('--batch-size', type=int, default=64)
@@ -103,10 +116,36 @@ def oracle_predictions(args):
     return targets, preds, classes
 
 
+def load_reference(path):
+    """Keep share per class from a report of this tool (on real images)."""
+    try:
+        with open(path, encoding='utf-8') as f:
+            report = json.load(f)
+    except (OSError, ValueError) as err:
+        raise SystemExit(
+            f'--reference {path}: cannot read it ({err})'
+        ) from None
+    shares = report.get('shares') if isinstance(report, dict) else None
+    if not isinstance(shares, dict):
+        raise SystemExit(
+            f"--reference {path}: no 'shares' in it (expected a report of "
+            'tools/analysis_tools/generator_gate.py)'
+        )
+    try:
+        return {name: float(s['share']) for name, s in shares.items()}
+    except (KeyError, TypeError, ValueError):
+        raise SystemExit(
+            f"--reference {path}: every entry of 'shares' needs a numeric "
+            "'share'"
+        ) from None
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.classes is not None and not args.classes:
         raise SystemExit('--classes needs at least one class name')
+    # a bad reference fails before the oracle reads anything
+    reference = load_reference(args.reference) if args.reference else None
     targets, preds, classes = oracle_predictions(args)
     if not targets:
         raise SystemExit(
@@ -118,24 +157,39 @@ def main(argv=None):
             f'--classes: {unknown} are not classes of the oracle ({classes})'
         )
     shares = class_keep_shares(targets, preds, classes)
-    verdict = gate_verdict(shares, args.threshold, args.classes)
+    try:
+        verdict = gate_verdict(
+            shares, args.threshold, args.classes, reference=reference
+        )
+    except ValueError as err:
+        raise SystemExit(f'--reference {args.reference}: {err}') from None
     print(
         f'oracle {args.oracle_checkpoint} on {len(targets)} generated '
         f'images ({args.generated_root}, split {args.split})'
     )
-    print('| target class | images | kept | keep share | 95 % CI | read as |')
-    print('|:---|---:|---:|---:|:---:|:---|')
+    print(
+        '| target class | images | kept | keep share | 95 % CI | required '
+        '| read as |'
+    )
+    print('|:---|---:|---:|---:|:---:|---:|:---|')
     for name, s in shares.items():
         read = ', '.join(f'{k} {v}' for k, v in s['read_as'].items())
+        need = verdict['required'].get(name)
+        need = '-' if need is None else f'{100 * need:.1f} %'
         print(
             f'| {name} | {s["total"]} | {s["kept"]} | {100 * s["share"]:.1f} % '
-            f'| [{100 * s["ci95"][0]:.1f}, {100 * s["ci95"][1]:.1f}] | {read} |'
+            f'| [{100 * s["ci95"][0]:.1f}, {100 * s["ci95"][1]:.1f}] | {need} '
+            f'| {read} |'
         )
     word = 'PASSED' if verdict['passed'] else 'FAILED'
     failed = verdict['failed_classes']
+    kind = (
+        f'{args.threshold:g} x the real-image share of {args.reference}'
+        if reference is not None
+        else f'threshold {100 * args.threshold:.0f} %'
+    )
     print(
-        f'gate {word} (threshold {100 * args.threshold:.0f} % for '
-        f'{", ".join(verdict["checked_classes"])})'
+        f'gate {word} ({kind}, for {", ".join(verdict["checked_classes"])})'
         + (f'; below it: {", ".join(failed)}' if failed else '')
     )
     report = dict(
@@ -143,6 +197,7 @@ def main(argv=None):
         oracle_checkpoint=args.oracle_checkpoint,
         generated_root=args.generated_root,
         split=args.split,
+        reference=args.reference,
         classes=classes,
         shares=shares,
         **verdict,
