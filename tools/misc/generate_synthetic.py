@@ -83,12 +83,26 @@ def parse_args():
     regime.add_argument('--test-occlusion', type=float)
     regime.add_argument('--test-occlusion-size', type=float)
     regime.add_argument('--test-pose-strength', type=float)
+    parser.add_argument(
+        '--test-domain-shift',
+        type=float,
+        default=0.0,
+        help='rafdb: the test split, lsd: the validation ("real") split '
+        'rendered in a shifted domain of this strength (tone, contrast, '
+        "colour cast, blur, sensor noise; 1 is the studies' shift). "
+        'Defaults to 0 (one domain)',
+    )
     parser.add_argument('--workers', type=int, default=None)
     return parser.parse_args()
 
 
 def main():
     args = parse_args()
+    if args.test_domain_shift and args.layout not in ('rafdb', 'lsd'):
+        raise SystemExit(
+            f'--test-domain-shift: the rafdb and lsd layouts only, not '
+            f'{args.layout}'
+        )
     t0 = time.perf_counter()
     common = dict(seed=args.seed, num_workers=args.workers)
     if args.layout == 'affwild2':
@@ -106,6 +120,7 @@ def main():
         kwargs = {} if args.scale is None else dict(scale=args.scale)
         if args.layout == 'lsd':
             kwargs['val_fraction'] = args.val_fraction
+            kwargs['val_domain_shift'] = args.test_domain_shift
         meta = fn(args.out_dir, **kwargs, **common)
         print(
             f'{args.out_dir}: {meta["counts"]} '
@@ -125,6 +140,7 @@ def main():
         test_occlusion=args.test_occlusion,
         test_occlusion_size=args.test_occlusion_size,
         test_pose_strength=args.test_pose_strength,
+        test_domain_shift=args.test_domain_shift,
         **common,
     )
     counts = meta['counts']

@@ -17,6 +17,7 @@ from ...datasets.categories import (
     RAFDB_CATEGORIES,
 )
 from ...datasets.landmarks import write_landmarks
+from .domain_shift import apply_domain_shift, shift_rng
 from .face_renderer import render_face
 
 #: Reported ABAW4-LSD synthetic training counts (Anger ... Surprise).
@@ -37,10 +38,12 @@ def _rafdb_index(name: str) -> int:
 
 def _render_to_file(args) -> np.ndarray:
     """Render and write one image; return its landmarks in its pixels."""
-    path, seed, code, index, raf_label, size = args
+    path, seed, code, index, raf_label, size, shift = args
     img, landmarks = render_face(
         raf_label, np.random.default_rng([seed, code, index])
     )
+    if shift:
+        img = apply_domain_shift(img, shift, shift_rng(seed, code, index))
     if size != img.shape[0]:
         # Pixel centres map as (x + 0.5) * s - 0.5 under a resize.
         s = size / img.shape[0]
@@ -79,6 +82,7 @@ def generate_lsd(
     folders: Sequence[str] = LSD_FOLDERS,
     num_workers: Optional[int] = None,
     progress: bool = True,
+    val_domain_shift: float = 0.0,
 ) -> Dict:
     """Write the ABAW4 Learning-from-Synthetic-Data folder layout::
 
@@ -93,7 +97,17 @@ def generate_lsd(
     through, in the pixels of the written (112x112) image, one line per
     image named by its path relative to the split folder (read them with
     ``ABAW4LSD(..., landmark_file=...)``).
+
+    ``val_domain_shift`` renders the validation ("real") split in a shifted
+    domain (:func:`~fer_mm.testing.synthetic.domain_shift.apply_domain_shift`
+    of that strength; the faces and landmarks are those of the unshifted
+    split), the synthetic-to-real gap of the challenge. 0 (the default)
+    leaves both splits in one domain and the settings as before the knob.
     """
+    if val_domain_shift < 0:
+        raise ValueError(
+            f'val_domain_shift must be >= 0, got {val_domain_shift}'
+        )
     settings = dict(
         layout='lsd',
         scale=scale,
@@ -101,14 +115,17 @@ def generate_lsd(
         seed=seed,
         folders=list(folders),
     )
+    if val_domain_shift:
+        settings['val_domain_shift'] = val_domain_shift
     jobs, counts, names_of = [], {}, {}
-    for split, code, names, factor in (
-        ('training_set_synthetic_images', 10, folders, 1.0),
+    for split, code, names, factor, shift in (
+        ('training_set_synthetic_images', 10, folders, 1.0, 0.0),
         (
             'validation_set_real_images',
             11,
             [c.upper() for c in LSD_CATEGORIES],
             val_fraction,
+            val_domain_shift,
         ),
     ):
         n = _scaled(LSD_TRAIN_COUNTS, scale * factor)
@@ -118,7 +135,9 @@ def generate_lsd(
             os.makedirs(osp.join(out_dir, split, folder), exist_ok=True)
             for j in range(k):
                 path = osp.join(out_dir, split, folder, f'{j + 1:05d}.jpg')
-                jobs.append((path, seed, code, index, _rafdb_index(cls), 112))
+                jobs.append(
+                    (path, seed, code, index, _rafdb_index(cls), 112, shift)
+                )
                 names_of[path] = (split, f'{folder}/{j + 1:05d}.jpg')
                 index += 1
     points = _run(

@@ -17,6 +17,7 @@ from ...datasets.categories import (
     RAFDB_TRAIN_COUNTS,
 )
 from ...datasets.landmarks import write_landmarks
+from .domain_shift import apply_domain_shift, shift_rng
 from .face_renderer import OCCLUSION_RATE, render_face
 
 GENERATOR_VERSION = 2
@@ -106,11 +107,16 @@ def render_sample(
     label_noise: float,
     num_classes: int = 7,
     noise_type: str = 'symmetric',
+    domain_shift: float = 0.0,
     **render_knobs,
 ) -> Tuple[np.ndarray, np.ndarray, int, int]:
     """Render sample ``index`` of a split.
 
     Args:
+        domain_shift (float): Strength of
+            :func:`~fer_mm.testing.synthetic.domain_shift.apply_domain_shift`
+            (its noise from a stream of its own, so the face, label and JPEG
+            quality are those of the unshifted sample). Defaults to 0.0.
         render_knobs: ``occlusion``, ``occlusion_size``, ``pose_strength``
             of :func:`~fer_mm.testing.synthetic.face_renderer.render_face`.
 
@@ -122,6 +128,10 @@ def render_sample(
     img, landmarks = render_face(int(label), rng, **render_knobs)
     quality = int(rng.integers(40, 96))
     written = noisy_label(label, rng, label_noise, noise_type, num_classes)
+    if domain_shift:
+        img = apply_domain_shift(
+            img, domain_shift, shift_rng(seed, _SPLIT_CODES[split], index)
+        )
     return img, landmarks, written, quality
 
 
@@ -164,6 +174,7 @@ def generate_rafdb(
     test_occlusion: Optional[float] = None,
     test_occlusion_size: Optional[float] = None,
     test_pose_strength: Optional[float] = None,
+    test_domain_shift: float = 0.0,
 ) -> Dict:
     """Generate the synthetic set in the RAF-DB basic layout.
 
@@ -212,6 +223,10 @@ def generate_rafdb(
         test_occlusion, test_occlusion_size, test_pose_strength (float,
             optional): The same for the test split alone (a shifted test
             domain). Defaults to None (as for training).
+        test_domain_shift (float): Strength of the shifted rendering domain
+            of the test split (:mod:`~fer_mm.testing.synthetic.domain_shift`:
+            tone, contrast, colour cast, blur, sensor noise; the faces and
+            labels stay those of the unshifted split). Defaults to 0.0.
 
     Returns:
         dict: The content of ``fer_mm_synthetic.json``.
@@ -236,6 +251,10 @@ def generate_rafdb(
         if test_pose_strength is None
         else test_pose_strength,
     )
+    if test_domain_shift < 0:
+        raise ValueError(
+            f'test_domain_shift must be >= 0, got {test_domain_shift}'
+        )
     for name, value in (*knobs.items(), *test_knobs.items()):
         if value < 0 or (name == 'occlusion' and value > 1):
             raise ValueError(f'{name} must be in range, got {value}')
@@ -256,6 +275,7 @@ def generate_rafdb(
         test_occlusion=None,
         test_occlusion_size=None,
         test_pose_strength=None,
+        test_domain_shift=0.0,
     )
     given = dict(
         train_scale=train_scale,
@@ -264,6 +284,7 @@ def generate_rafdb(
         test_occlusion=test_occlusion,
         test_occlusion_size=test_occlusion_size,
         test_pose_strength=test_pose_strength,
+        test_domain_shift=test_domain_shift,
         **knobs,
     )
     settings.update({k: v for k, v in given.items() if v != defaults[k]})
@@ -281,7 +302,11 @@ def generate_rafdb(
         size = scale if split == 'test' or train_scale is None else train_scale
         labels = split_labels(split, size, seed, long_tail)
         noise = label_noise if split == 'train' else 0.0
-        split_knobs = knobs if split == 'train' else test_knobs
+        split_knobs = (
+            knobs
+            if split == 'train'
+            else dict(test_knobs, domain_shift=test_domain_shift)
+        )
         jobs += [
             (out_dir, seed, split, i, int(y), noise, noise_type, split_knobs)
             for i, y in enumerate(labels)
