@@ -99,10 +99,9 @@ def _generated_tree(root, labels):
         f.writelines(lines)
 
 
-def test_tool_on_an_oracle_that_always_says_happiness(tmp_path):
-    """A ResNet-18 oracle whose linear layer is zero but for a bias on
-    Happiness reads every image as Happiness, whatever it shows: the keep
-    share is 100 % for Happiness and 0 % for every other target class."""
+def _happiness_oracle(tmp_path):
+    """A ResNet-18 config and a checkpoint whose linear layer is zero but
+    for a bias on Happiness: it reads every image as Happiness."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
@@ -122,6 +121,14 @@ def test_tool_on_an_oracle_that_always_says_happiness(tmp_path):
     state['head.fc.bias'][3] = 5.0  # index 3: Happiness (RAF-DB label 4)
     ckpt = str(tmp_path / 'oracle.pth')
     torch.save(dict(state_dict=state, meta={}), ckpt)
+    return config, ckpt
+
+
+def test_tool_on_an_oracle_that_always_says_happiness(tmp_path):
+    """A ResNet-18 oracle whose linear layer is zero but for a bias on
+    Happiness reads every image as Happiness, whatever it shows: the keep
+    share is 100 % for Happiness and 0 % for every other target class."""
+    config, ckpt = _happiness_oracle(tmp_path)
     root = str(tmp_path / 'generated')
     # RAF-DB labels: 2 Fear x3, 4 Happiness x2, 3 Disgust x1
     _generated_tree(root, [2, 2, 2, 4, 4, 3])
@@ -182,25 +189,7 @@ def test_tool_relative_to_a_reference_report(tmp_path):
     """--reference reads another report of the tool (the oracle on real
     images) and scales the threshold by its shares; a report that is not
     one names the file and the missing key."""
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmpretrain.registry import MODELS
-
-    import fer_mm  # noqa: F401
-
-    config = osp.join(
-        REPO, 'configs/mixaugment/vanilla_resnet18_1xb64-8e_synthetic-rafdb.py'
-    )
-    init_default_scope('mmpretrain')
-    cfg = Config.fromfile(config)
-    cfg.model.setdefault('data_preprocessor', cfg.data_preprocessor)
-    model = MODELS.build(cfg.model)
-    state = model.state_dict()
-    state['head.fc.weight'].zero_()
-    state['head.fc.bias'].zero_()
-    state['head.fc.bias'][3] = 5.0  # always Happiness
-    ckpt = str(tmp_path / 'oracle.pth')
-    torch.save(dict(state_dict=state, meta={}), ckpt)
+    config, ckpt = _happiness_oracle(tmp_path)  # always Happiness
     root = str(tmp_path / 'generated')
     _generated_tree(root, [2, 4, 4])  # Fear x1, Happiness x2
     ref = tmp_path / 'real.json'
