@@ -125,6 +125,12 @@ class ARBExHead(ClsHead):
             :math:`t = 0` (plain training of :math:`p`); afterwards
             :math:`t` ramps linearly from 0 to 1 at the end. Defaults to 0
             (reference: :math:`t` = iter / max_iters).
+        train_progress (float, optional): A fixed :math:`t` for the whole
+            training run instead of the ramp (sets ``head.progress``). 0 is
+            the ablation without reliability balancing: the class loss is
+            on :math:`p`, the anchor and centre losses vanish (use it with
+            ``test_mode='primary'``: the anchors are not trained). Defaults
+            to None (reference: the ramp).
         log_diagnostics (bool): Add log-only values to the loss dict
             (``conf_primary``: mean :math:`c(p)`; ``acc_primary`` /
             ``acc_corrected``: batch accuracy of :math:`p` and
@@ -162,6 +168,7 @@ class ARBExHead(ClsHead):
         detach_confidence: bool = False,
         clamp_confidence: bool = False,
         progress_warmup: float = 0.0,
+        train_progress: Optional[float] = None,
         log_diagnostics: bool = False,
         init_cfg: Optional[dict] = None,
     ):
@@ -202,7 +209,14 @@ class ARBExHead(ClsHead):
         self.delta = delta
         self.batch_attention = batch_attention
         self.test_mode = test_mode
-        self.progress: Optional[float] = None
+        if train_progress is not None and not 0 <= train_progress <= 1:
+            raise ValueError(
+                'ARBExHead: train_progress must be in [0, 1] or None, got '
+                f'{train_progress!r}'
+            )
+        self.progress: Optional[float] = (
+            None if train_progress is None else float(train_progress)
+        )
         if not 0 <= progress_warmup < 1:
             raise ValueError(
                 'ARBExHead: progress_warmup must be in [0, 1), got '

@@ -528,6 +528,35 @@ class TestARBExHeadOptions(TestCase):
         with self.assertRaisesRegex(ValueError, 'progress_warmup'):
             build_head(progress_warmup=1.0)
 
+    def test_train_progress_fixed_at_zero(self):
+        """train_progress=0: t stays 0 whatever the message hub says, so
+        the trained distribution is p, the class loss is the NLL of p (by
+        hand: F.nll_loss of log softmax(mlp(emb))), the anchor and centre
+        losses are 0, and no gradient reaches the anchors."""
+        head = build_head(train_progress=0.0, test_mode='primary')
+        hub = MessageHub.get_instance('test_arbex_train_progress')
+        hub.update_info('iter', 90)
+        hub.update_info('max_iters', 100)
+        self.assertEqual(head.current_progress(), 0.0)
+        emb = torch.randn(4, D)
+        labels = torch.tensor([0, 2, 1, 1])
+        losses = head.loss((emb,), [real(int(y)) for y in labels])
+        logp = F.log_softmax(head.mlp(emb) / head.temperature, dim=-1)
+        torch.testing.assert_close(
+            losses['loss_cls'], F.nll_loss(logp, labels)
+        )
+        self.assertEqual(losses['loss_anchor'].item(), 0.0)
+        self.assertEqual(losses['loss_center'].item(), 0.0)
+        sum(losses.values()).backward()
+        self.assertTrue(
+            head.anchors.grad is None or not head.anchors.grad.any()
+        )
+        # a value outside [0, 1] is refused when the head is built
+        with self.assertRaisesRegex(ValueError, 'train_progress'):
+            build_head(train_progress=1.5)
+        # by default the hub's ramp applies (0.9 here)
+        self.assertAlmostEqual(build_head().current_progress(), 0.9)
+
     def test_detached_confidence_has_no_gradient(self):
         emb = torch.randn(4, D)
         outs = build_head().distributions(emb, 1.0)
