@@ -209,7 +209,11 @@ def setup_speed(
         if not (isinstance(h, dict) and h.get('type') == 'ChannelsLastHook')
     ]
     if value is not False:
-        hooks.append(dict(type='ChannelsLastHook', enabled=value))
+        # _scope_: the hook lives in mmpretrain's registry, and a generative
+        # config's default scope (mmagic) would not find it
+        hooks.append(
+            dict(type='ChannelsLastHook', _scope_='mmpretrain', enabled=value)
+        )
     cfg.custom_hooks = hooks
     if compile is not None:
         cfg.compile = compile

@@ -264,7 +264,7 @@ def test_setup_speed_config_keys():
     assert cfg.channels_last == 'auto'
     assert cfg.custom_hooks == [
         dict(type='RNGStateHook'),
-        dict(type='ChannelsLastHook', enabled='auto'),
+        dict(type='ChannelsLastHook', _scope_='mmpretrain', enabled='auto'),
     ]
     assert cfg.get('compile') is None
     # the CLI overrides the config key; twice does not add a second hook
@@ -277,6 +277,23 @@ def test_setup_speed_config_keys():
     bad = Config(dict(channels_last='fast'))
     with pytest.raises(ValueError, match='config key channels_last'):
         setup_speed(bad)
+
+
+def test_channels_last_hook_builds_in_an_mmagic_config():
+    """tools/train.py adds the hook to every config; a generative config's
+    default scope is mmagic, whose hook registry does not hold fer_mm's
+    hook: the added entry must name its registry (it did not, and training
+    the VAE-GAN with the stock tools/train.py failed with a KeyError)."""
+    from mmengine.registry import HOOKS, DefaultScope
+
+    import fer_mm.generative  # noqa: F401  (mmagic's registries)
+
+    cfg = Config(dict(default_scope='mmagic', custom_hooks=[]))
+    setup_speed(cfg)
+    (entry,) = cfg.custom_hooks
+    with DefaultScope.overwrite_default_scope('mmagic'):
+        hook = HOOKS.build(copy.deepcopy(entry))
+    assert isinstance(hook, ChannelsLastHook) and hook.enabled == 'auto'
 
 
 # ---------------------------------------------------------------------------
