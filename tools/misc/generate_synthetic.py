@@ -60,7 +60,8 @@ def parse_args():
         '(test labels stay true; EmoLabel/true_labels.txt keeps them)',
     )
     regime = parser.add_argument_group(
-        'rafdb regime knobs (method studies; defaults: the built-in set)'
+        'regime knobs (method studies; rafdb, --test-domain-shift also '
+        'lsd; defaults: the built-in set)'
     )
     regime.add_argument(
         '--noise-type',
@@ -83,7 +84,7 @@ def parse_args():
     regime.add_argument('--test-occlusion', type=float)
     regime.add_argument('--test-occlusion-size', type=float)
     regime.add_argument('--test-pose-strength', type=float)
-    parser.add_argument(
+    regime.add_argument(
         '--test-domain-shift',
         type=float,
         default=0.0,
