@@ -12,6 +12,13 @@ with ``randomness.seed = seed + k``, in one ``tools/train.py`` run (or
 final config is written to ``DIR/member_k/config.py``; ``DIR/bag.json``
 lists every member's config, checkpoint, subset seed and wall time, and is
 what ``tools/analysis_tools/ensemble_test.py --bag DIR/bag.json`` reads.
+
+Started again with the same arguments, the bag reuses every member that
+finished: its ``member.json`` record exists, the checkpoint it names is
+still there and its ``config.py`` is the one this start would write (any
+change of config, fraction, seed or option retrains that member);
+``--retrain`` trains every member again. A killed bag so loses only the
+member that was training.
 """
 
 import argparse
@@ -50,6 +57,11 @@ def parse_args(argv=None):
         default=1,
         help='processes per member (> 1: tools/dist_train.sh)',
     )
+    parser.add_argument(
+        '--retrain',
+        action='store_true',
+        help='train every member again, even those that finished',
+    )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -70,6 +82,65 @@ def member_config(path, fraction, seed, cfg_options=None):
     return cfg
 
 
+def train_member(args, k, seed, wd, cfg_path, config_text):
+    """Train member ``k`` in ``wd``; return (and write) its record."""
+    with open(cfg_path, 'w', encoding='utf-8') as f:
+        f.write(config_text)
+    record_path = osp.join(wd, 'member.json')
+    if osp.exists(record_path):
+        os.remove(record_path)
+    if args.nproc > 1:
+        cmd = [
+            osp.join(HERE, 'dist_train.sh'),
+            cfg_path,
+            str(args.nproc),
+            '--work-dir',
+            wd,
+        ]
+    else:
+        cmd = [
+            sys.executable,
+            osp.join(HERE, 'train.py'),
+            cfg_path,
+            '--work-dir',
+            wd,
+        ]
+    print(f'[bag] member {k}: {" ".join(cmd)}', flush=True)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    wall = time.perf_counter() - t0
+    with open(osp.join(wd, 'last_checkpoint'), encoding='utf-8') as f:
+        ckpt = f.read().strip()
+    record = dict(
+        config=cfg_path,
+        checkpoint=ckpt,
+        source_config=args.configs[k % len(args.configs)],
+        subset_seed=seed,
+        fraction=args.fraction,
+        wall_s=round(wall, 1),
+    )
+    with open(record_path, 'w', encoding='utf-8') as f:
+        json.dump(record, f, indent=2)
+    print(f'[bag] member {k} done in {wall:.1f} s: {ckpt}', flush=True)
+    return record
+
+
+def finished_member(work_dir, config_text):
+    """The record of a member that finished with this config, else None."""
+    record_path = osp.join(work_dir, 'member.json')
+    cfg_path = osp.join(work_dir, 'config.py')
+    if not (osp.isfile(record_path) and osp.isfile(cfg_path)):
+        return None
+    with open(cfg_path, encoding='utf-8') as f:
+        if f.read() != config_text:
+            return None
+    with open(record_path, encoding='utf-8') as f:
+        record = json.load(f)
+    if not osp.isfile(record.get('checkpoint', '')):
+        return None
+    return record
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.members < 1:
@@ -87,40 +158,19 @@ def main(argv=None):
             args.cfg_options,
         )
         cfg_path = osp.join(wd, 'config.py')
-        cfg.dump(cfg_path)
-        if args.nproc > 1:
-            cmd = [
-                osp.join(HERE, 'dist_train.sh'),
-                cfg_path,
-                str(args.nproc),
-                '--work-dir',
-                wd,
-            ]
-        else:
-            cmd = [
-                sys.executable,
-                osp.join(HERE, 'train.py'),
-                cfg_path,
-                '--work-dir',
-                wd,
-            ]
-        print(f'[bag] member {k}: {" ".join(cmd)}', flush=True)
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True)
-        wall = time.perf_counter() - t0
-        with open(osp.join(wd, 'last_checkpoint'), encoding='utf-8') as f:
-            ckpt = f.read().strip()
-        members.append(
-            dict(
-                config=cfg_path,
-                checkpoint=ckpt,
-                source_config=args.configs[k % len(args.configs)],
-                subset_seed=seed,
-                fraction=args.fraction,
-                wall_s=round(wall, 1),
+        config_text = cfg.pretty_text
+        record = None if args.retrain else finished_member(wd, config_text)
+        if record is not None:
+            members.append(record)
+            print(
+                f'[bag] member {k}: finished before, reused '
+                f'{record["checkpoint"]}',
+                flush=True,
             )
-        )
-        print(f'[bag] member {k} done in {wall:.1f} s: {ckpt}', flush=True)
+        else:
+            members.append(
+                train_member(args, k, seed, wd, cfg_path, config_text)
+            )
         with open(osp.join(args.work_dir, 'bag.json'), 'w') as f:
             json.dump(dict(members=members), f, indent=2)
     total = sum(m['wall_s'] for m in members)

@@ -58,6 +58,52 @@ def test_member_config(tmp_path):
     assert cfg.randomness.seed == 3
 
 
+def _fake_training(tool, monkeypatch):
+    """Replace the member's training run: write a checkpoint, count calls."""
+    calls = []
+
+    def fake_run(cmd, check):
+        wd = cmd[cmd.index('--work-dir') + 1]
+        ckpt = osp.join(wd, 'epoch_1.pth')
+        torch.save({'state_dict': {}}, ckpt)
+        with open(osp.join(wd, 'last_checkpoint'), 'w') as f:
+            f.write(ckpt)
+        calls.append(osp.basename(wd))
+
+    monkeypatch.setattr(tool.subprocess, 'run', fake_run)
+    return calls
+
+
+def test_bag_restart_reuses_finished_members(tmp_path, monkeypatch):
+    tool = _tool('tools/train_bag.py')
+    calls = _fake_training(tool, monkeypatch)
+    cfg = osp.join(
+        REPO, 'configs/lsd/lsd-mtl_resnet18-w8_1xb32-5e_synthetic-lsd.py'
+    )
+    wd = str(tmp_path / 'bag')
+    args = [cfg, '--members', '3', '--work-dir', wd]
+    tool.main(args)
+    assert calls == ['member_0', 'member_1', 'member_2']
+    first = json.load(open(osp.join(wd, 'bag.json')))['members']
+    # started again: nothing retrained, the same bag.json (wall times kept)
+    tool.main(args)
+    assert calls == ['member_0', 'member_1', 'member_2']
+    again = json.load(open(osp.join(wd, 'bag.json')))['members']
+    assert again == first
+    # a member whose checkpoint is gone (a run killed mid-way) is retrained
+    os.remove(first[1]['checkpoint'])
+    tool.main(args)
+    assert calls[3:] == ['member_1']
+    # another fraction changes every member's config: all retrained
+    tool.main(args + ['--fraction', '0.3'])
+    assert calls[4:] == ['member_0', 'member_1', 'member_2']
+    fractions = json.load(open(osp.join(wd, 'bag.json')))['members']
+    assert [m['fraction'] for m in fractions] == [0.3, 0.3, 0.3]
+    # --retrain forces it
+    tool.main(args + ['--fraction', '0.3', '--retrain'])
+    assert calls[7:] == ['member_0', 'member_1', 'member_2']
+
+
 TINY = """
 _base_ = ['{repo}/configs/lsd/{name}']
 narrow = dict(type='ResNet', depth=18, base_channels=4, stem_channels=4,

@@ -10,9 +10,10 @@
 #
 #   bash tools/analysis_tools/studies/lsd_domain_shift.sh [WORK_DIR] [SCALE ...]
 #
-# (default scales 0.005 0.01 0.02). For every scale: the shifted tree and an
+# (default scales 0.005 0.01 0.02; seeds from $SEEDS, default "0 1 2").
+# For every scale: the shifted tree and an
 # unshifted twin (the same training images; its validation split in the
-# training domain), then compare_configs.py (seeds 0-2, per-seed values,
+# training domain), then compare_configs.py (per-seed values,
 # paired difference to the emotion branch with a 95 % CI) on the shifted
 # split, then every last checkpoint tested on the unshifted twin (the cost of
 # the shift per model). Finished runs are reused when started again.
@@ -25,7 +26,7 @@ SCALES=("$@")
 PY="${PYTHON:-python}"
 EMO=configs/lsd/lsd-emotion_resnet18-w32_1xb32-10e_synthetic-lsd.py
 MT=configs/lsd/lsd-mtl_resnet18-w32_1xb32-10e_synthetic-lsd.py
-SEEDS=(0 1 2)
+read -r -a SEEDS <<< "${SEEDS:-0 1 2}"
 for scale in "${SCALES[@]}"; do
   shifted="$WORK/data_$scale/shift1"
   plain="$WORK/data_$scale/shift0"
