@@ -93,6 +93,38 @@ def test_loss_equals_eq3(mode):
     assert not torch.allclose(loss, plain, rtol=1e-3)
 
 
+@pytest.mark.parametrize('mode', ['permute', 'independent'])
+@pytest.mark.parametrize('real_weight', [0.25, 0.0])
+def test_real_weight_scales_the_real_terms(mode, real_weight):
+    """``real_weight=w``: L = CE(mix) + w (CE(x_i) + CE(x_j)), by hand."""
+    model = build(
+        augments=dict(
+            type='MixAugment', alpha=0.1, mode=mode, real_weight=real_weight
+        )
+    )
+    data, labels = batch(4)
+    x = normalised(data['inputs'])
+    y = F.one_hot(torch.tensor(labels), NUM_CLASSES).float()
+    perm = torch.tensor([2, 0, 3, 1])
+    with (
+        mock.patch('numpy.random.beta', return_value=LAM),
+        mock.patch('torch.randperm', return_value=perm),
+    ):
+        proc = model.data_preprocessor(data, training=True)
+        loss = model(**proc, mode='loss')['loss']
+    if mode == 'permute':
+        xi, yi, xj, yj = x, y, x[perm], y[perm]
+    else:
+        xi, yi, xj, yj = x[:2], y[:2], x[2:], y[2:]
+    x_mix, y_mix = LAM * xi + (1 - LAM) * xj, LAM * yi + (1 - LAM) * yj
+    expected = ce(model, x_mix, y_mix) + real_weight * (
+        ce(model, xi, yi) + ce(model, xj, yj)
+    )
+    torch.testing.assert_close(loss, expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match='real_weight must be >= 0'):
+        MixAugment(real_weight=-0.5)
+
+
 @pytest.mark.parametrize(
     'mode,n,expected',
     [

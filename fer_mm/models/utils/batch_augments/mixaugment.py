@@ -51,19 +51,33 @@ class MixAugment:
             paper's best).
         mode (str): ``'permute'`` or ``'independent'``.
             Defaults to ``'permute'``.
+        real_weight (float): Weight ``w`` of each real term, ``L = CE_mix +
+            w (CE(x_i) + CE(x_j))``. Defaults to 1.0, the paper's eq. 3; an
+            option for the ablation of the real terms (0 trains on the mixed
+            images only, as Mixup, at MixAugment's forward cost).
     """
 
     MODES = ('permute', 'independent')
 
-    def __init__(self, alpha: float = 0.1, mode: str = 'permute'):
+    def __init__(
+        self,
+        alpha: float = 0.1,
+        mode: str = 'permute',
+        real_weight: float = 1.0,
+    ):
         if not (isinstance(alpha, (int, float)) and alpha > 0):
             raise ValueError(f'MixAugment: alpha must be > 0, got {alpha!r}')
         if mode not in self.MODES:
             raise ValueError(
                 f'MixAugment: mode must be one of {self.MODES}, got {mode!r}'
             )
+        if not (isinstance(real_weight, (int, float)) and real_weight >= 0):
+            raise ValueError(
+                f'MixAugment: real_weight must be >= 0, got {real_weight!r}'
+            )
         self.alpha = float(alpha)
         self.mode = mode
+        self.real_weight = float(real_weight)
 
     def expand(
         self, inputs: torch.Tensor, scores: torch.Tensor
@@ -102,7 +116,10 @@ class MixAugment:
         m = mixed.size(0)
         total = m + n
         weight = torch.cat(
-            [torch.full((m,), total / m), torch.full((n,), 2 * total / n)]
+            [
+                torch.full((m,), total / m),
+                torch.full((n,), 2 * self.real_weight * total / n),
+            ]
         ).to(inputs.device)
         is_real = torch.cat(
             [torch.zeros(m, dtype=torch.bool), torch.ones(n, dtype=torch.bool)]
@@ -124,4 +141,7 @@ class MixAugment:
         )
 
     def __repr__(self) -> str:
-        return f'MixAugment(alpha={self.alpha}, mode={self.mode!r})'
+        return (
+            f'MixAugment(alpha={self.alpha}, mode={self.mode!r}, '
+            f'real_weight={self.real_weight})'
+        )
