@@ -31,6 +31,8 @@ import time
 
 from mmengine.config import Config, DictAction
 
+from fer_mm.apis.writers import atomic_open
+
 HERE = osp.dirname(osp.abspath(__file__))
 
 
@@ -84,7 +86,7 @@ def member_config(path, fraction, seed, cfg_options=None):
 
 def train_member(args, k, seed, wd, cfg_path, config_text):
     """Train member ``k`` in ``wd``; return (and write) its record."""
-    with open(cfg_path, 'w', encoding='utf-8') as f:
+    with atomic_open(cfg_path) as f:
         f.write(config_text)
     record_path = osp.join(wd, 'member.json')
     if osp.exists(record_path):
@@ -119,7 +121,7 @@ def train_member(args, k, seed, wd, cfg_path, config_text):
         fraction=args.fraction,
         wall_s=round(wall, 1),
     )
-    with open(record_path, 'w', encoding='utf-8') as f:
+    with atomic_open(record_path) as f:
         json.dump(record, f, indent=2)
     print(f'[bag] member {k} done in {wall:.1f} s: {ckpt}', flush=True)
     return record
@@ -171,7 +173,7 @@ def main(argv=None):
             members.append(
                 train_member(args, k, seed, wd, cfg_path, config_text)
             )
-        with open(osp.join(args.work_dir, 'bag.json'), 'w') as f:
+        with atomic_open(osp.join(args.work_dir, 'bag.json')) as f:
             json.dump(dict(members=members), f, indent=2)
     total = sum(m['wall_s'] for m in members)
     print(f'[bag] {len(members)} members, {total:.1f} s in all', flush=True)
