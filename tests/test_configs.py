@@ -223,3 +223,55 @@ def test_no_config_retypes_a_class_list():
                         f'{osp.relpath(path, REPO)}:{node.lineno}'
                     )
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    'name',
+    [
+        'dan/dan_resnet18-w32-synpre_1xb32-10e_synthetic-rafdb-100px.py',
+        'dan/linear_resnet18-w32-synpre_1xb32-10e_synthetic-rafdb-100px.py',
+    ],
+)
+def test_synpre_configs_start_from_the_pretrained_backbone(name, tmp_path):
+    """The DAN study from a pretrained backbone: both models take every
+    backbone tensor of the pretraining run's classifier (an mmengine
+    checkpoint, 'backbone.' prefix) and nothing else; the expected values
+    are the saved tensors themselves."""
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    from fer_mm.utils import enable_weights_only_loading
+
+    enable_weights_only_loading()
+    init_default_scope('mmpretrain')
+    torch.manual_seed(0)
+    source_cfg = Config.fromfile(
+        osp.join(
+            REPO,
+            'configs/dan/linear_resnet18-w32_1xb32-20e_synthetic-rafdb-100px.py',
+        )
+    )
+    source = MODELS.build(source_cfg.model)
+    source.init_weights()
+    saved = {k: v.clone() for k, v in source.state_dict().items()}
+    ckpt = tmp_path / 'epoch_20.pth'
+    torch.save({'meta': {'epoch': 20}, 'state_dict': saved}, ckpt)
+
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name))
+    assert cfg.train_cfg.max_epochs == 10
+    assert cfg.param_scheduler[1]['end'] == 10
+    cfg.model.backbone.init_cfg.checkpoint = str(ckpt)
+    torch.manual_seed(1)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    state = model.state_dict()
+    backbone = [k for k in saved if k.startswith('backbone.')]
+    assert len(backbone) > 100
+    for key in backbone:
+        assert torch.equal(state[key], saved[key]), key
+    # the head is not the pretraining run's: fresh, or another shape (DAN)
+    head = [k for k in state if k.startswith('head.') and k.endswith('weight')]
+    assert head
+    for key in head:
+        assert key not in saved or not torch.equal(state[key], saved[key])
