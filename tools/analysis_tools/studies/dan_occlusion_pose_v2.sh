@@ -46,15 +46,8 @@ for seed in $(seq 0 "$LAST"); do
     --seeds "${SEEDS[@]}" --amp --work-dir "$WORK/runs" --cfg-options "${OPTS[@]}"
 done
 echo "== regime check: the baseline's training loss in its last epoch (plan: < 1.20)"
-"$PY" - "$WORK/runs/$(basename "$BASE" .py)" "${SEEDS[@]}" <<'PY'
-import glob, json, os.path as osp, sys
-root, seeds = sys.argv[1], sys.argv[2:]
-for seed in seeds:
-    files = sorted(glob.glob(osp.join(root, f'seed{seed}', '*', 'vis_data', 'scalars.json')))
-    rows = [json.loads(line) for f in files for line in open(f) if '"loss"' in line]
-    last = max(r['epoch'] for r in rows)
-    losses = [r['loss'] for r in rows if r['epoch'] == last]
-    mean = sum(losses) / len(losses)
-    print(f'seed {seed}: epoch {last}, {len(losses)} logged losses, mean {mean:.3f}',
-          'passed' if mean < 1.20 else 'FAILED')
-PY
+runs=()
+for seed in "${SEEDS[@]}"; do
+  runs+=("$WORK/runs/$(basename "$BASE" .py)/seed$seed")
+done
+"$PY" tools/analysis_tools/last_epoch_losses.py "${runs[@]}" --check loss --below 1.20 || true
