@@ -5,11 +5,16 @@
 # "Study: quality gate"): are Neutral faces translated to Disgust read as
 # Disgust by an independent oracle? One command:
 #
-#   bash tools/analysis_tools/studies/ecyclegan_gate.sh [WORK_DIR] [VAEGAN_GATE_DIR]
+#   bash tools/analysis_tools/studies/ecyclegan_gate.sh [WORK_DIR] [VAEGAN_GATE_DIR] [ID_WEIGHT]
+#
+# (ID_WEIGHT: the identity loss weight, absolute; default the config's 5 =
+# 0.5 x the cycle weight 10. The second plan runs
+#   bash tools/analysis_tools/studies/ecyclegan_gate.sh \
+#       work_dirs/study_ecyclegan_gate_id0 work_dirs/study_vaegan_gate 0)
 #
 # 1. the data, the oracle and its reference on real test faces are those of
-#    vaegan_gate.sh (run here first if missing; it is long: it trains the
-#    VAE-GAN too);
+#    vaegan_gate.sh (gate_oracle.sh, run here first if they are missing; the
+#    VAE-GAN itself is not needed);
 # 2. the tiny ECycleGAN on the seed-0 training split, 1,500 iterations,
 #    checkpoints at 500 / 1,000 / 1,500 (a killed run resumes);
 # 3. at every checkpoint 200 Neutral training faces (seed 0) translated to
@@ -19,14 +24,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 WORK="${1:-work_dirs/study_ecyclegan_gate}"
 GATE="${2:-work_dirs/study_vaegan_gate}"
+ID_WEIGHT="${3:-}"
 PY="${PYTHON:-python}"
 DATA="$GATE/data_seed0"
 ORACLE_CFG=configs/resnet/resnet18_1xb64-30e_synthetic-rafdb.py
 ORACLE_CKPT="$GATE/oracle/epoch_30.pth"
 REAL="$GATE/oracle_on_real_test.json"
-if [[ ! -f "$REAL" || ! -f "$ORACLE_CKPT" ]]; then
-  bash tools/analysis_tools/studies/vaegan_gate.sh "$GATE"
-fi
+bash tools/analysis_tools/studies/gate_oracle.sh "$GATE"
 ITERS=1500
 EVERY=500
 GAN_CFG=configs/ecyclegan/ecyclegan_rrdb2x3-tiny_1xb4-300iters_synthetic-rafdb-neutral2disgust.py
@@ -39,6 +43,11 @@ GAN_OPTS=(
   default_hooks.checkpoint.max_keep_ckpts=-1 "default_hooks.logger.interval=100"
   randomness.seed=0
 )
+if [[ "$ID_WEIGHT" == 0 ]]; then
+  GAN_OPTS+=(model.id_loss=None) # the term removed (not computed at weight 0)
+elif [[ -n "$ID_WEIGHT" ]]; then
+  GAN_OPTS+=("model.id_loss.loss_weight=$ID_WEIGHT")
+fi
 if [[ ! -f "$GAN_DIR/iter_$ITERS.pth" ]]; then
   resume=()
   [[ -f "$GAN_DIR/last_checkpoint" ]] && resume=(--resume)

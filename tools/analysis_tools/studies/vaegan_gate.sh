@@ -12,7 +12,8 @@
 #    that the oracle has never seen the generator's source images;
 # 2. the oracle: ResNet-18, the 30-epoch recipe, on the seed-1 training
 #    split; its recall per class on the seed-0 *test* images is the reference
-#    (how often real faces of each class are recognised);
+#    (how often real faces of each class are recognised); steps 1-2 are
+#    gate_oracle.sh, shared with ecyclegan_gate.sh;
 # 3. the VAE-GAN (the CPU config, 6,000 iterations of 16, KL ramped over the
 #    whole run), checkpoints every 1,500 iterations;
 # 4. at every checkpoint, 200 images per class at s = 0.5 (the augmentation)
@@ -24,26 +25,13 @@ cd "$(dirname "$0")/../../.."
 WORK="${1:-work_dirs/study_vaegan_gate}"
 PY="${PYTHON:-python}"
 DATA="$WORK/data_seed0"
-ORACLE_DATA="$WORK/data_seed1"
 ITERS=6000
 EVERY=1500
-"$PY" tools/misc/generate_synthetic.py "$DATA" --scale 0.25 --seed 0
-"$PY" tools/misc/generate_synthetic.py "$ORACLE_DATA" --scale 0.25 --seed 1
-
+# the data, the oracle and its reading of the real test images
+bash tools/analysis_tools/studies/gate_oracle.sh "$WORK"
 ORACLE_CFG=configs/resnet/resnet18_1xb64-30e_synthetic-rafdb.py
-ORACLE_DIR="$WORK/oracle"
-if [[ ! -f "$ORACLE_DIR/epoch_30.pth" ]]; then
-  "$PY" tools/train.py "$ORACLE_CFG" --amp --work-dir "$ORACLE_DIR" --cfg-options \
-    "train_dataloader.dataset.data_root=$ORACLE_DATA" \
-    "val_dataloader.dataset.data_root=$ORACLE_DATA" \
-    "test_dataloader.dataset.data_root=$ORACLE_DATA" randomness.seed=0
-fi
-ORACLE_CKPT="$ORACLE_DIR/epoch_30.pth"
+ORACLE_CKPT="$WORK/oracle/epoch_30.pth"
 REAL="$WORK/oracle_on_real_test.json"
-if [[ ! -f "$REAL" ]]; then
-  "$PY" tools/analysis_tools/generator_gate.py "$ORACLE_CFG" "$ORACLE_CKPT" "$DATA" \
-    --split test --out "$REAL"
-fi
 
 GAN_CFG=configs/vaegan/vaegan_resnet18-biggan-tiny_1xb16-800iters_synthetic-rafdb-64x64.py
 GAN_DIR="$WORK/vaegan"
