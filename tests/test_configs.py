@@ -230,6 +230,7 @@ def test_no_config_retypes_a_class_list():
     [
         'dan/dan_resnet18-w32-synpre_1xb32-10e_synthetic-rafdb-100px.py',
         'dan/linear_resnet18-w32-synpre_1xb32-10e_synthetic-rafdb-100px.py',
+        'dan/dan-noaff_resnet18-w32-synpre_1xb32-10e_synthetic-rafdb-100px.py',
     ],
 )
 def test_synpre_configs_start_from_the_pretrained_backbone(name, tmp_path):
@@ -275,3 +276,34 @@ def test_synpre_configs_start_from_the_pretrained_backbone(name, tmp_path):
     assert head
     for key in head:
         assert key not in saved or not torch.equal(state[key], saved[key])
+
+
+def test_dan_affinity_ablation_drops_only_the_affinity_loss():
+    """The ablation config: DAN's head without the affinity loss (and its
+    class centres), the cross-entropy and partition losses kept; DAN itself
+    keeps all three."""
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    import fer_mm  # noqa: F401
+
+    init_default_scope('mmpretrain')
+    built = {}
+    for name in ('dan', 'dan-noaff'):
+        cfg = Config.fromfile(
+            osp.join(
+                REPO,
+                f'configs/dan/{name}_resnet18-w32-synpre_1xb32-10e_'
+                'synthetic-rafdb-100px.py',
+            )
+        )
+        cfg.model.backbone.init_cfg = None
+        built[name] = MODELS.build(cfg.model)
+    dan, ablation = built['dan'].head, built['dan-noaff'].head
+    assert dan.affinity_loss is not None and ablation.affinity_loss is None
+    assert ablation.partition_loss is not None
+    # the only parameters that go are the affinity loss's class centres
+    names = {n for n, _ in built['dan'].named_parameters()}
+    kept = {n for n, _ in built['dan-noaff'].named_parameters()}
+    assert kept < names
+    assert all('affinity' in n for n in names - kept), names - kept
