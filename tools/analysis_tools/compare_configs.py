@@ -18,7 +18,6 @@ Finished runs are reused when the script is started again.
 
 import argparse
 import json
-import os
 import os.path as osp
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import time
 
 import numpy as np
 
+from fer_mm.apis.writers import atomic_open
 from fer_mm.evaluation.paired_statistics import paired_difference
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -153,8 +153,9 @@ def main():
         + paired
     )
     print(table)
-    os.makedirs(args.work_dir, exist_ok=True)
-    with open(osp.join(args.work_dir, 'summary.md'), 'w') as f:
+    # whole or not at all: two calls on one work dir (parallel seed streams,
+    # dan_pretrained_replication.sh) may finish at the same moment
+    with atomic_open(osp.join(args.work_dir, 'summary.md')) as f:
         f.write(table)
 
 
