@@ -10,13 +10,18 @@
 # (ID_WEIGHT: the identity loss weight, absolute; default the config's 5 =
 # 0.5 x the cycle weight 10. The second plan runs
 #   bash tools/analysis_tools/studies/ecyclegan_gate.sh \
-#       work_dirs/study_ecyclegan_gate_id0 work_dirs/study_vaegan_gate 0)
+#       work_dirs/study_ecyclegan_gate_id0 work_dirs/study_vaegan_gate 0;
+# the length and the checkpoint spacing come from $ITERS and $EVERY, default
+# 1500 and 500; the third plan runs
+#   ITERS=4500 EVERY=750 bash tools/analysis_tools/studies/ecyclegan_gate.sh \
+#       work_dirs/study_ecyclegan_gate_id0_4500 work_dirs/study_vaegan_gate 0)
 #
 # 1. the data, the oracle and its reference on real test faces are those of
 #    vaegan_gate.sh (gate_oracle.sh, run here first if they are missing; the
 #    VAE-GAN itself is not needed);
-# 2. the tiny ECycleGAN on the seed-0 training split, 1,500 iterations,
-#    checkpoints at 500 / 1,000 / 1,500 (a killed run resumes);
+# 2. the tiny ECycleGAN on the seed-0 training split, $ITERS iterations (the
+#    learning rate decays linearly over the second half), a checkpoint every
+#    $EVERY (a killed run resumes);
 # 3. at every checkpoint 200 Neutral training faces (seed 0) translated to
 #    Disgust and read by the oracle: the relative gate (0.8 x the real share).
 # Finished steps are reused when the script is started again.
@@ -31,8 +36,9 @@ ORACLE_CFG=configs/resnet/resnet18_1xb64-30e_synthetic-rafdb.py
 ORACLE_CKPT="$GATE/oracle/epoch_30.pth"
 REAL="$GATE/oracle_on_real_test.json"
 bash tools/analysis_tools/studies/gate_oracle.sh "$GATE"
-ITERS=1500
-EVERY=500
+ITERS="${ITERS:-1500}"
+EVERY="${EVERY:-500}"
+[[ $((ITERS % EVERY)) == 0 ]] || { echo "ITERS=$ITERS is not a multiple of EVERY=$EVERY" >&2; exit 2; }
 GAN_CFG=configs/ecyclegan/ecyclegan_rrdb2x3-tiny_1xb4-300iters_synthetic-rafdb-neutral2disgust.py
 GAN_DIR="$WORK/ecyclegan"
 GAN_OPTS=(
