@@ -231,13 +231,15 @@ def test_no_config_retypes_a_class_list():
         'dan/dan_resnet18-w32-synpre_1xb32-10e_synthetic-rafdb-100px.py',
         'dan/linear_resnet18-w32-synpre_1xb32-10e_synthetic-rafdb-100px.py',
         'dan/dan-noaff_resnet18-w32-synpre_1xb32-10e_synthetic-rafdb-100px.py',
+        'arbex/arbex-unweighted_resnet18-w32-synpre_1xb32-10e_synthetic-rafdb-100px.py',
     ],
 )
 def test_synpre_configs_start_from_the_pretrained_backbone(name, tmp_path):
-    """The DAN study from a pretrained backbone: both models take every
-    backbone tensor of the pretraining run's classifier (an mmengine
-    checkpoint, 'backbone.' prefix) and nothing else; the expected values
-    are the saved tensors themselves."""
+    """The studies from a pretrained backbone (DAN, its ablation, ARBEx and
+    their common baseline): every model takes every backbone tensor of the
+    pretraining run's classifier (an mmengine checkpoint, 'backbone.'
+    prefix) and nothing else; the expected values are the saved tensors
+    themselves."""
     import torch
     from mmengine.registry import init_default_scope
     from mmpretrain.registry import MODELS
@@ -276,6 +278,53 @@ def test_synpre_configs_start_from_the_pretrained_backbone(name, tmp_path):
     assert head
     for key in head:
         assert key not in saved or not torch.equal(state[key], saved[key])
+
+
+def test_arbex_synpre_config_differs_from_its_baseline_only_in_the_head():
+    """The ARBEx study from a pretrained backbone: the same backbone,
+    pretraining checkpoint, data pipelines, optimiser and schedule as its
+    baseline (the DAN study's linear model); the head is ARBEx's without
+    class weights, reading the half-width backbone's 256 channels."""
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmpretrain.registry import MODELS
+
+    import fer_mm  # noqa: F401
+
+    init_default_scope('mmpretrain')
+    base = Config.fromfile(
+        osp.join(
+            REPO,
+            'configs/dan/linear_resnet18-w32-synpre_1xb32-10e_'
+            'synthetic-rafdb-100px.py',
+        )
+    )
+    arbex = Config.fromfile(
+        osp.join(
+            REPO,
+            'configs/arbex/arbex-unweighted_resnet18-w32-synpre_1xb32-10e_'
+            'synthetic-rafdb-100px.py',
+        )
+    )
+    for key in (
+        'train_dataloader',
+        'val_dataloader',
+        'optim_wrapper',
+        'param_scheduler',
+        'train_cfg',
+        'data_preprocessor',
+    ):
+        assert arbex[key] == base[key], key
+    assert arbex.model.backbone == base.model.backbone
+    assert arbex.model.neck == base.model.neck
+    head = arbex.model.head
+    assert head.type == 'ARBExHead' and head.class_weights is None
+    assert head.in_channels == 256 and head.num_anchors == 10
+    arbex.model.backbone.init_cfg = None
+    model = MODELS.build(arbex.model).eval()
+    with torch.no_grad():
+        scores = model(torch.rand(2, 3, 100, 100), mode='tensor')
+    assert scores.shape == (2, 7)
 
 
 def test_dan_affinity_ablation_drops_only_the_affinity_loss():
