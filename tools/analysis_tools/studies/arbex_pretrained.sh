@@ -13,7 +13,7 @@
 # 2. a tree of data seed 0 faces (no occlusion, the DAN study's sizes) with
 #    40 % symmetric training-label noise, clean test labels;
 # 3. the linear baseline and ARBEx, both fine-tuned from that checkpoint,
-#    seeds 0-4, through compare_configs.py (per-seed values, paired
+#    seeds 0-4 (or $SEEDS), through compare_configs.py (per-seed values, paired
 #    difference with a 95 % CI);
 # 4. a diagnostic after the verdict: every ARBEx checkpoint read with its
 #    primary distribution (model.head.test_mode=primary).
@@ -40,7 +40,7 @@ OPTS=(
   "test_dataloader.dataset.data_root=$DATA"
   "model.backbone.init_cfg.checkpoint=$CKPT"
 )
-SEEDS=(0 1 2 3 4)
+read -r -a SEEDS <<< "${SEEDS:-0 1 2 3 4}"
 "$PY" tools/analysis_tools/compare_configs.py "$BASE" "$ARBEX" --seeds "${SEEDS[@]}" \
   --amp --work-dir "$WORK/runs" --cfg-options "${OPTS[@]}"
 echo "== diagnostic: the ARBEx checkpoints read with the primary distribution"
